@@ -1,0 +1,23 @@
+"""The Celery app: `celery -A orchestrate worker` and `celery -A orchestrate beat`."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestrate.settings")
+
+app = Celery("orchestrate")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_finalize.connect
+def setup_periodic_tasks(sender, **kwargs):
+    """Beat sends the sweep every ORCHESTRATE_SWEEP_SECONDS; it finds what is due."""
+    from django.conf import settings
+
+    sender.add_periodic_task(
+        settings.ORCHESTRATE_SWEEP_SECONDS,
+        sender.signature("orchestrate.sweep_due_work"),
+        name="sweep due work",
+    )

@@ -1,0 +1,75 @@
+"""The append-only audit trail of instances: every transition, variable change and
+action attempt, with actor and time."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class AuditKind(models.TextChoices):
+    INSTANCE_STARTED = "instance.started"
+    INSTANCE_COMPLETED = "instance.completed"
+    INSTANCE_CANCELLED = "instance.cancelled"
+    INSTANCE_SUSPENDED = "instance.suspended"
+    INSTANCE_RESUMED = "instance.resumed"
+    INCIDENT_RAISED = "incident.raised"
+    INCIDENT_RETRIED = "incident.retried"
+    STEP_ENTERED = "step.entered"
+    STEP_COMPLETED = "step.completed"
+    STEP_FAILED = "step.failed"
+    STEP_CANCELLED = "step.cancelled"
+    STEP_TAKEN = "step.taken"
+    STEP_LOST = "step.lost"
+    ACTION_SUCCEEDED = "action.succeeded"
+    ACTION_FAILED = "action.failed"
+    VARIABLES_CHANGED = "variables.changed"
+    MESSAGE_RECEIVED = "message.received"
+    TIMER_FIRED = "timer.fired"
+    TRANSITION_TAKEN = "transition.taken"
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("The audit trail is append-only.")
+
+    def delete(self):
+        raise PermissionError("The audit trail is append-only.")
+
+
+class AuditEvent(models.Model):
+    instance = models.ForeignKey(
+        "orchestrate.Instance", on_delete=models.CASCADE, related_name="audit_events"
+    )
+    step_run = models.ForeignKey(
+        "orchestrate.StepRun",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_events",
+    )
+    kind = models.CharField(max_length=40, choices=AuditKind.choices)
+    step_key = models.CharField(max_length=100, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    # Who acted, as text: a username, or "system" / "worker" / "sweep".
+    actor_label = models.CharField(max_length=150, default="system")
+    at = models.DateTimeField(default=timezone.now)
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["instance", "at"], name="audit_instance_at_idx")]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.kind} {self.step_key}".strip()
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise PermissionError("The audit trail is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The audit trail is append-only.")

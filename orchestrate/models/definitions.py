@@ -1,0 +1,168 @@
+"""Workflow definitions and their versions, steps and transitions.
+
+A version's steps and transitions are rows (so admin can edit a draft with inlines);
+`WorkflowVersion.to_spec()` turns them back into the workflow format, which is what the
+validator, the exporter and the engine's graph read.
+"""
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+from django_fsm import FSMField, transition
+
+KEY_VALIDATOR = RegexValidator(
+    r"^[a-z0-9_-]+$", "Use lowercase letters, digits, '_' and '-' only."
+)
+
+
+class StepType(models.TextChoices):
+    START = "start"
+    END = "end"
+    AUTOMATED = "automated"
+    HUMAN = "human"
+    EXCLUSIVE = "exclusive"
+    INCLUSIVE = "inclusive"
+    PARALLEL = "parallel"
+    JOIN = "join"
+    TIMER = "timer"
+    MESSAGE = "message"
+    SUBPROCESS = "subprocess"
+
+
+class VersionStatus(models.TextChoices):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    RETIRED = "retired"
+
+
+class WorkflowDefinition(models.Model):
+    key = models.CharField(max_length=100, unique=True, validators=[KEY_VALIDATOR])
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self):
+        return f"{self.name} ({self.key})"
+
+    def current_version(self):
+        """The published version that new instances start on, or None."""
+        return (
+            self.versions.filter(status=VersionStatus.PUBLISHED).order_by("-number").first()
+        )
+
+
+class WorkflowVersion(models.Model):
+    definition = models.ForeignKey(
+        WorkflowDefinition, on_delete=models.CASCADE, related_name="versions"
+    )
+    number = models.PositiveIntegerField()
+    status = FSMField(default=VersionStatus.DRAFT, choices=VersionStatus.choices)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    variables = models.JSONField(default=dict, blank=True)
+    calendar = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        ordering = ["definition__key", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["definition", "number"], name="version_number_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.definition.key} v{self.number} ({self.status})"
+
+    @transition(field=status, source=VersionStatus.DRAFT, target=VersionStatus.PUBLISHED)
+    def publish(self):
+        """Freeze the draft; new instances start on it."""
+        self.published_at = timezone.now()
+
+    @transition(field=status, source=VersionStatus.PUBLISHED, target=VersionStatus.RETIRED)
+    def retire(self):
+        """No new instance starts on a retired version; running ones go on."""
+
+    @property
+    def is_editable(self):
+        return self.status == VersionStatus.DRAFT
+
+    def to_spec(self):
+        """The version in the workflow format (a dict), as the exporter writes it."""
+        spec = {"format": 1, "key": self.definition.key, "name": self.name}
+        if self.description:
+            spec["description"] = self.description
+        if self.variables:
+            spec["variables"] = self.variables
+        if self.calendar:
+            spec["calendar"] = self.calendar
+        spec["steps"] = [s.to_spec() for s in self.steps.order_by("position", "id")]
+        spec["transitions"] = [
+            t.to_spec() for t in self.transitions.order_by("position", "id")
+        ]
+        return spec
+
+
+class Step(models.Model):
+    version = models.ForeignKey(WorkflowVersion, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveIntegerField(default=0)
+    key = models.CharField(max_length=100)
+    type = models.CharField(max_length=20, choices=StepType.choices)
+    name = models.CharField(max_length=200, blank=True)
+    # The type-specific keys of the step exactly as the format names them.
+    config = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["version", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "key"], name="step_key_unique")
+        ]
+
+    def __str__(self):
+        return self.name or self.key
+
+    def to_spec(self):
+        spec = {"key": self.key, "type": self.type}
+        if self.name:
+            spec["name"] = self.name
+        spec.update(self.config or {})
+        return spec
+
+
+class Transition(models.Model):
+    version = models.ForeignKey(
+        WorkflowVersion, on_delete=models.CASCADE, related_name="transitions"
+    )
+    position = models.PositiveIntegerField(default=0)
+    from_step = models.CharField(max_length=100)
+    to_step = models.CharField(max_length=100)
+    name = models.CharField(max_length=200, blank=True)
+    when = models.TextField(blank=True)
+    on = models.CharField(max_length=100, blank=True)
+    is_default = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["version", "position", "id"]
+
+    def __str__(self):
+        return f"{self.from_step} → {self.to_step}"
+
+    def to_spec(self):
+        spec = {"from": self.from_step, "to": self.to_step}
+        if self.name:
+            spec["name"] = self.name
+        if self.when:
+            spec["when"] = self.when
+        if self.on:
+            spec["on"] = self.on
+        if self.is_default:
+            spec["default"] = True
+        return spec
