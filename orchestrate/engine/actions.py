@@ -98,7 +98,9 @@ def set_variables(params, ctx):
 def log_message(params, ctx):
     """`message` (a template) goes to the log; no result."""
     logger.info(
-        "%s", params.get("message", ""), extra={"instance_id": ctx.instance_id, "step": ctx.step_key}
+        "%s",
+        params.get("message", ""),
+        extra={"instance_id": ctx.instance_id, "step": ctx.step_key},
     )
     return None
 

@@ -31,9 +31,10 @@ def parse_duration(value):
             ) from None
         if isinstance(parsed, isodate.Duration):
             # Months and years have no fixed length; count them as 30 and 365 days.
-            parsed = datetime.timedelta(
-                days=float(parsed.years) * 365 + float(parsed.months) * 30
-            ) + parsed.tdelta
+            parsed = (
+                datetime.timedelta(days=float(parsed.years) * 365 + float(parsed.months) * 30)
+                + parsed.tdelta
+            )
         if parsed < datetime.timedelta(0):
             raise DurationError("a duration cannot be negative")
         return parsed

@@ -40,9 +40,7 @@ def compile_expression(source):
         match = _POSITION.search(text)
         if match:
             detail = match.group(3).splitlines()[0]
-            raise ExpressionSyntaxError(
-                detail, int(match.group(1)), int(match.group(2))
-            ) from None
+            raise ExpressionSyntaxError(detail, int(match.group(1)), int(match.group(2))) from None
         raise ExpressionSyntaxError(text.splitlines()[0]) from None
 
 

@@ -11,9 +11,7 @@ from django.db import models
 from django.utils import timezone
 from django_fsm import FSMField, transition
 
-KEY_VALIDATOR = RegexValidator(
-    r"^[a-z0-9_-]+$", "Use lowercase letters, digits, '_' and '-' only."
-)
+KEY_VALIDATOR = RegexValidator(r"^[a-z0-9_-]+$", "Use lowercase letters, digits, '_' and '-' only.")
 
 
 class StepType(models.TextChoices):
@@ -50,9 +48,7 @@ class WorkflowDefinition(models.Model):
 
     def current_version(self):
         """The published version that new instances start on, or None."""
-        return (
-            self.versions.filter(status=VersionStatus.PUBLISHED).order_by("-number").first()
-        )
+        return self.versions.filter(status=VersionStatus.PUBLISHED).order_by("-number").first()
 
 
 class WorkflowVersion(models.Model):
@@ -74,9 +70,7 @@ class WorkflowVersion(models.Model):
     class Meta:
         ordering = ["definition__key", "-number"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["definition", "number"], name="version_number_unique"
-            )
+            models.UniqueConstraint(fields=["definition", "number"], name="version_number_unique")
         ]
 
     def __str__(self):
@@ -105,9 +99,7 @@ class WorkflowVersion(models.Model):
         if self.calendar:
             spec["calendar"] = self.calendar
         spec["steps"] = [s.to_spec() for s in self.steps.order_by("position", "id")]
-        spec["transitions"] = [
-            t.to_spec() for t in self.transitions.order_by("position", "id")
-        ]
+        spec["transitions"] = [t.to_spec() for t in self.transitions.order_by("position", "id")]
         return spec
 
 
@@ -122,9 +114,7 @@ class Step(models.Model):
 
     class Meta:
         ordering = ["version", "position", "id"]
-        constraints = [
-            models.UniqueConstraint(fields=["version", "key"], name="step_key_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["version", "key"], name="step_key_unique")]
 
     def __str__(self):
         return self.name or self.key

@@ -37,9 +37,7 @@ class Instance(models.Model):
     definition = models.ForeignKey(
         WorkflowDefinition, on_delete=models.PROTECT, related_name="instances"
     )
-    version = models.ForeignKey(
-        WorkflowVersion, on_delete=models.PROTECT, related_name="instances"
-    )
+    version = models.ForeignKey(WorkflowVersion, on_delete=models.PROTECT, related_name="instances")
     status = FSMField(default=InstanceStatus.RUNNING, choices=InstanceStatus.choices)
     outcome = models.CharField(max_length=100, blank=True)
     business_key = models.CharField(max_length=200, blank=True)
