@@ -1,0 +1,205 @@
+"""REST API v1: instances and messages.
+
+Each view parses its input with a serializer, calls one service and answers. The domain
+errors of the services become HTTP answers in one place, `DomainErrorsMixin`; visibility
+comes from `permissions.instances_visible_to`, so an instance a user may not see is a 404
+for every action.
+"""
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from orchestrate.models import LIVE_STEP_STATUSES, StepRun
+from orchestrate.services.instances import (
+    InstanceStateError,
+    StartError,
+    VariablesInvalid,
+    cancel_instance,
+    start_instance,
+)
+from orchestrate.services.messages import deliver_message
+
+from .filters import InstanceFilter
+from .permissions import CanCancelInstance, instances_visible_to
+from .serializers import (
+    AuditEventSerializer,
+    CancelInstanceSerializer,
+    DeliverMessageSerializer,
+    InstanceSerializer,
+    MessageDeliveredSerializer,
+    StartInstanceSerializer,
+)
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of the resource."
+    default_code = "conflict"
+
+
+def api_error_for(exc):
+    """The DRF exception that answers a domain error; any other exception is returned as is."""
+    if isinstance(exc, VariablesInvalid):
+        return ValidationError({"variables": {name: [msg] for name, msg in exc.errors.items()}})
+    if isinstance(exc, StartError):
+        return ValidationError({"workflow": [str(exc)]})
+    if isinstance(exc, InstanceStateError):
+        return Conflict(str(exc))
+    return exc
+
+
+class DomainErrorsMixin:
+    """Answer the services' domain errors with 400 / 409 instead of a server error."""
+
+    def handle_exception(self, exc):
+        return super().handle_exception(api_error_for(exc))
+
+
+class ApiPagination(PageNumberPagination):
+    # PAGE_SIZE (50) from the settings stays the default; clients may ask for other sizes.
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def with_live_step_runs(queryset):
+    """What `InstanceSerializer` reads, in a fixed number of queries whatever the page
+    size: definition, version and starter joined, live step runs in one prefetch."""
+    live_runs = StepRun.objects.filter(status__in=LIVE_STEP_STATUSES).order_by("created_at", "id")
+    return queryset.select_related("definition", "version", "started_by").prefetch_related(
+        Prefetch("step_runs", queryset=live_runs, to_attr="live_step_runs")
+    )
+
+
+_NOT_FOUND = OpenApiResponse(description="No such instance, or not one you may see.")
+
+
+@extend_schema_view(
+    list=extend_schema(description="Instances you may see, newest first."),
+    retrieve=extend_schema(
+        description="One instance with its live steps.",
+        responses={200: InstanceSerializer, 404: _NOT_FOUND},
+    ),
+)
+class InstanceViewSet(
+    DomainErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Start, list, read and cancel instances, and read their audit trail."""
+
+    serializer_class = InstanceSerializer
+    filterset_class = InstanceFilter
+    pagination_class = ApiPagination
+
+    def get_queryset(self):
+        queryset = instances_visible_to(self.request.user).order_by("-started_at", "-id")
+        if self.action in ("list", "retrieve"):
+            queryset = with_live_step_runs(queryset)
+        return queryset
+
+    def filter_queryset(self, queryset):
+        # The filters narrow the list; they must not turn a detail URL into a 404.
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
+    def _instance_data(self, pk):
+        """The instance as `InstanceSerializer` renders it, or None if the user may not
+        see it."""
+        visible = with_live_step_runs(instances_visible_to(self.request.user))
+        instance = visible.filter(pk=pk).first()
+        return None if instance is None else InstanceSerializer(instance).data
+
+    @extend_schema(
+        description="Start an instance of the published version of a workflow.",
+        request=StartInstanceSerializer,
+        responses={
+            201: OpenApiResponse(InstanceSerializer, description="Started."),
+            200: OpenApiResponse(
+                InstanceSerializer, description="The instance that has this business key."
+            ),
+            400: OpenApiResponse(description="Invalid input, unknown workflow or variables."),
+            409: OpenApiResponse(
+                description="The business key belongs to an instance you may not see."
+            ),
+        },
+    )
+    def create(self, request):
+        params = StartInstanceSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        instance, created = start_instance(
+            workflow_key=params.validated_data["workflow"],
+            variables=params.validated_data["variables"],
+            business_key=params.validated_data["business_key"],
+            actor=request.user,
+        )
+        data = self._instance_data(instance.pk)
+        if data is None:
+            # Another user's start holds this business key; don't show their instance.
+            raise Conflict("An instance of this workflow already has this business key.")
+        return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(
+        description="Cancel a live instance and its live steps.",
+        request=CancelInstanceSerializer,
+        responses={
+            200: InstanceSerializer,
+            403: OpenApiResponse(description="You may see the instance but not cancel it."),
+            404: _NOT_FOUND,
+            409: OpenApiResponse(description="The instance has already ended."),
+        },
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, CanCancelInstance])
+    def cancel(self, request, pk=None):
+        instance = self.get_object()
+        params = CancelInstanceSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        cancel_instance(instance.pk, actor=request.user, reason=params.validated_data["reason"])
+        return Response(self._instance_data(instance.pk))
+
+    @extend_schema(
+        description="The audit trail of an instance, oldest first.",
+        responses={200: AuditEventSerializer(many=True), 404: _NOT_FOUND},
+    )
+    @action(detail=True, methods=["get"], serializer_class=AuditEventSerializer, filter_backends=[])
+    def history(self, request, pk=None):
+        instance = self.get_object()
+        events = instance.audit_events.order_by("at", "id")
+        page = self.paginate_queryset(events)
+        return self.get_paginated_response(AuditEventSerializer(page, many=True).data)
+
+
+class MessageDeliverView(DomainErrorsMixin, GenericAPIView):
+    """Deliver a message to every instance that waits for it."""
+
+    serializer_class = DeliverMessageSerializer
+
+    @extend_schema(
+        description="Deliver a message to every instance that waits for it.",
+        request=DeliverMessageSerializer,
+        responses={
+            202: MessageDeliveredSerializer,
+            404: OpenApiResponse(description="No instance waits for this message."),
+        },
+    )
+    def post(self, request):
+        params = DeliverMessageSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        name = params.validated_data["name"]
+        correlation = params.validated_data["correlation"]
+        delivered = deliver_message(
+            name=name,
+            correlation=correlation,
+            payload=params.validated_data["payload"],
+            actor=request.user,
+        )
+        if not delivered:
+            raise NotFound(
+                f"No instance waits for message '{name}' with correlation '{correlation}'."
+            )
+        return Response({"delivered_to": delivered}, status=status.HTTP_202_ACCEPTED)
