@@ -60,6 +60,9 @@ class WorkflowVersion(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     variables = models.JSONField(default=dict, blank=True)
+    # PostgreSQL's jsonb does not keep key order; the declared order of variables is
+    # what people see in start forms, so it is kept here (a list keeps its order).
+    variables_order = models.JSONField(default=list, blank=True, editable=False)
     calendar = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     published_at = models.DateTimeField(null=True, blank=True)
@@ -76,6 +79,12 @@ class WorkflowVersion(models.Model):
     def __str__(self):
         return f"{self.definition.key} v{self.number} ({self.status})"
 
+    def save(self, *args, **kwargs):
+        self.variables_order = list(self.variables or {})
+        if kwargs.get("update_fields") is not None and "variables" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "variables_order"}
+        super().save(*args, **kwargs)
+
     @transition(field=status, source=VersionStatus.DRAFT, target=VersionStatus.PUBLISHED)
     def publish(self):
         """Freeze the draft; new instances start on it."""
@@ -84,6 +93,12 @@ class WorkflowVersion(models.Model):
     @transition(field=status, source=VersionStatus.PUBLISHED, target=VersionStatus.RETIRED)
     def retire(self):
         """No new instance starts on a retired version; running ones go on."""
+
+    def ordered_variables(self):
+        """The declared variables in the order of the file they came from."""
+        order = [k for k in self.variables_order if k in self.variables]
+        order += [k for k in self.variables if k not in order]
+        return {k: self.variables[k] for k in order}
 
     @property
     def is_editable(self):
@@ -95,7 +110,7 @@ class WorkflowVersion(models.Model):
         if self.description:
             spec["description"] = self.description
         if self.variables:
-            spec["variables"] = self.variables
+            spec["variables"] = self.ordered_variables()
         if self.calendar:
             spec["calendar"] = self.calendar
         spec["steps"] = [s.to_spec() for s in self.steps.order_by("position", "id")]
