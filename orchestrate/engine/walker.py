@@ -563,7 +563,7 @@ class Engine:
         run.raise_incident(error)
         self.touch(run)
         self.event(AuditKind.INCIDENT_RAISED, run, error=error)
-        if self.instance.status == InstanceStatus.RUNNING:
+        if self.instance.status in (InstanceStatus.RUNNING, InstanceStatus.SUSPENDED):
             self.instance.raise_incident()
             self.instance_dirty = True
 

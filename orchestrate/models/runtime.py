@@ -81,9 +81,14 @@ class Instance(models.Model):
     def is_ended(self):
         return self.status in ENDED_INSTANCE_STATUSES
 
-    @transition(field=status, source=InstanceStatus.RUNNING, target=InstanceStatus.COMPLETED)
+    @transition(
+        field=status,
+        source=[InstanceStatus.RUNNING, InstanceStatus.SUSPENDED],
+        target=InstanceStatus.COMPLETED,
+    )
     def complete(self, outcome):
-        """No branch is left (or a terminating end was reached)."""
+        """No branch is left (or a terminating end was reached). A step that was running
+        when the instance was suspended may still finish it."""
         self.outcome = outcome
         self.ended_at = timezone.now()
 
@@ -93,7 +98,11 @@ class Instance(models.Model):
         self.outcome = "cancelled"
         self.ended_at = timezone.now()
 
-    @transition(field=status, source=InstanceStatus.RUNNING, target=InstanceStatus.INCIDENT)
+    @transition(
+        field=status,
+        source=[InstanceStatus.RUNNING, InstanceStatus.SUSPENDED],
+        target=InstanceStatus.INCIDENT,
+    )
     def raise_incident(self):
         """A step failed for good with no error path: an admin must look."""
 

@@ -291,3 +291,30 @@ def test_each_step_run_has_its_own_unique_idempotency_key(broker):
     keys = set(StepRun.objects.values_list("idempotency_key", flat=True))
     assert len(keys) == StepRun.objects.count()
     assert charge_run(a).idempotency_key != charge_run(b).idempotency_key
+
+
+def test_a_step_finishing_while_suspended_applies_and_an_incident_stays_retryable(broker):
+    from orchestrate.services.instances import resume_instance, suspend_instance
+    from orchestrate.services.steps import finish_step_attempt
+
+    flaky_workflow(succeed_on=1)
+    instance, _ = start_instance(workflow_key="pay")
+    taken = take_step_run(charge_run(instance).pk)
+    suspend_instance(instance.pk)
+    finish_step_attempt(taken, result={"charged": True})
+    instance.refresh_from_db()
+    assert instance.status == InstanceStatus.COMPLETED
+
+    instance, _ = start_instance(workflow_key="pay")
+    suspend_instance(instance.pk)
+    with pytest.raises(InstanceStateError):
+        suspend_instance(instance.pk)
+    sweep_due_work()
+    broker.messages.clear()
+    run = charge_run(instance)
+    assert take_step_run(run.pk) is None  # nothing is taken while suspended
+    resume_instance(instance.pk)
+    assert broker.names() == ["orchestrate.run_step"]
+    broker.drain()
+    instance.refresh_from_db()
+    assert instance.status == InstanceStatus.COMPLETED
