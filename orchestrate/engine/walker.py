@@ -664,3 +664,17 @@ def lock_instance(instance_id):
         .select_related("version", "definition", "started_by")
         .get(pk=instance_id)
     )
+
+
+def lock_step_run(step_run_id, instance_id=None):
+    """Lock the instance of a step run, then the step run (always in that order, so
+    services never deadlock). Returns (instance, run), or (None, None) if it is gone."""
+    if instance_id is None:
+        instance_id = (
+            StepRun.objects.filter(pk=step_run_id).values_list("instance_id", flat=True).first()
+        )
+        if instance_id is None:
+            return None, None
+    instance = lock_instance(instance_id)
+    run = StepRun.objects.select_for_update().get(pk=step_run_id)
+    return instance, run

@@ -8,12 +8,11 @@ from django.db import IntegrityError, transaction
 
 from orchestrate.engine import dispatch
 from orchestrate.engine.variables import validate_start_variables
-from orchestrate.engine.walker import Engine, lock_instance
+from orchestrate.engine.walker import Engine, lock_instance, lock_step_run
 from orchestrate.models import (
     AuditKind,
     Instance,
     InstanceStatus,
-    StepRun,
     StepRunStatus,
     StepType,
     WorkflowDefinition,
@@ -210,13 +209,12 @@ def resume_parent(step_run_id):
     """A child instance ended: complete the parent's waiting subprocess step.
     Idempotent: a step that no longer waits is left alone."""
     with transaction.atomic():
-        try:
-            instance_id = StepRun.objects.values_list("instance_id", flat=True).get(pk=step_run_id)
-        except StepRun.DoesNotExist:
-            return None
-        instance = lock_instance(instance_id)
-        run = StepRun.objects.select_for_update().get(pk=step_run_id)
-        if run.status != StepRunStatus.WAITING or run.step_type != StepType.SUBPROCESS:
+        instance, run = lock_step_run(step_run_id)
+        if (
+            run is None
+            or run.status != StepRunStatus.WAITING
+            or run.step_type != StepType.SUBPROCESS
+        ):
             return None
         child = run.child_instances.order_by("-id").first()
         if child is None or child.status != InstanceStatus.COMPLETED:

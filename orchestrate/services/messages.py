@@ -4,7 +4,7 @@ import logging
 
 from django.db import transaction
 
-from orchestrate.engine.walker import Engine, correlation_text, lock_instance
+from orchestrate.engine.walker import Engine, correlation_text, lock_step_run
 from orchestrate.models import AuditKind, InstanceStatus, StepRun, StepRunStatus, StepType
 
 logger = logging.getLogger("orchestrate.messages")
@@ -40,8 +40,7 @@ def deliver_message(*, name, correlation, payload=None, actor=None):
 
 def _deliver_one(step_run_id, instance_id, name, key, payload, actor):
     with transaction.atomic():
-        instance = lock_instance(instance_id)
-        run = StepRun.objects.select_for_update().get(pk=step_run_id)
+        instance, run = lock_step_run(step_run_id, instance_id)
         if run.status != StepRunStatus.WAITING or instance.status != InstanceStatus.RUNNING:
             return False
         engine = Engine(instance, actor=actor)

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from orchestrate.engine import actions, dispatch
-from orchestrate.engine.walker import Engine, backoff_delay, lock_instance, retry_policy
+from orchestrate.engine.walker import Engine, backoff_delay, lock_step_run, retry_policy
 from orchestrate.models import (
     AuditEvent,
     AuditKind,
@@ -121,8 +121,7 @@ def finish_step_attempt(taken, *, result=None, error=None, worker="worker"):
     Does nothing if the lease was lost to another worker meanwhile.
     """
     with transaction.atomic():
-        instance = lock_instance(taken.instance_id)
-        run = StepRun.objects.select_for_update().get(pk=taken.step_run_id)
+        instance, run = lock_step_run(taken.step_run_id, taken.instance_id)
         if run.status != StepRunStatus.RUNNING or run.attempt != taken.attempt:
             logger.warning("step %s attempt %s: lease lost, result dropped", run.pk, taken.attempt)
             return instance
@@ -173,13 +172,9 @@ def recover_lost_step(step_run_id, *, send=True):
     worker, or raise an incident once it was lost too often (a poison step)."""
     now = timezone.now()
     with transaction.atomic():
-        instance_id = (
-            StepRun.objects.filter(pk=step_run_id).values_list("instance_id", flat=True).first()
-        )
-        if instance_id is None:
+        instance, run = lock_step_run(step_run_id)
+        if run is None:
             return None
-        instance = lock_instance(instance_id)
-        run = StepRun.objects.select_for_update().get(pk=step_run_id)
         engine = Engine(instance, actor_label="sweep")
         engine.adopt(run)
         if run.status == StepRunStatus.RUNNING and run.lease_expires_at <= now:
@@ -208,13 +203,9 @@ def wake_step_run(step_run_id):
     Idempotent: a step that no longer waits, or is not due yet, is left alone."""
     now = timezone.now()
     with transaction.atomic():
-        instance_id = (
-            StepRun.objects.filter(pk=step_run_id).values_list("instance_id", flat=True).first()
-        )
-        if instance_id is None:
+        instance, run = lock_step_run(step_run_id)
+        if run is None:
             return None
-        instance = lock_instance(instance_id)
-        run = StepRun.objects.select_for_update().get(pk=step_run_id)
         if (
             run.status != StepRunStatus.WAITING
             or run.due_at is None
@@ -242,13 +233,9 @@ def complete_waiting_step(
     raises StepStateError when the step no longer waits (someone else was first).
     """
     with transaction.atomic():
-        instance_id = (
-            StepRun.objects.filter(pk=step_run_id).values_list("instance_id", flat=True).first()
-        )
-        if instance_id is None:
+        instance, run = lock_step_run(step_run_id)
+        if run is None:
             raise StepStateError("no such step")
-        instance = lock_instance(instance_id)
-        run = StepRun.objects.select_for_update().get(pk=step_run_id)
         if run.status != StepRunStatus.WAITING or run.step_type != StepType.HUMAN:
             raise StepStateError(f"the step '{run.step_key}' is {run.status}, it no longer waits")
         if instance.is_ended:
