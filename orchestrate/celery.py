@@ -21,3 +21,9 @@ def setup_periodic_tasks(sender, **kwargs):
         sender.signature("orchestrate.sweep_due_work"),
         name="sweep due work",
     )
+    # Mails whose message was lost are sent again (the outbox row says what is unsent).
+    sender.add_periodic_task(
+        30.0,
+        sender.signature("tasks_inbox.sweep_notifications"),
+        name="send lost task mails",
+    )

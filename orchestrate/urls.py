@@ -5,4 +5,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/v1/", include("orchestrate.api.urls")),
+    path("inbox/", include("tasks_inbox.urls")),
 ]

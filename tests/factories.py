@@ -100,12 +100,16 @@ def workflow(key, steps, transitions, **extra):
 
 
 def edges(*pairs):
-    """Transitions from "a>b" strings (plain) or dicts."""
+    """Transitions from "a>b" strings (plain), "a>b:outcome" (`on: outcome`) or dicts."""
     out = []
     for pair in pairs:
         if isinstance(pair, dict):
             out.append(pair)
         else:
             source, target = pair.split(">")
-            out.append({"from": source, "to": target})
+            target, _, outcome = target.partition(":")
+            edge = {"from": source, "to": target}
+            if outcome:
+                edge["on"] = outcome
+            out.append(edge)
     return out

@@ -9,11 +9,14 @@ import pytest
 
 from orchestrate import tasks
 from orchestrate.engine import dispatch
+from tasks_inbox import tasks as inbox_tasks
+from tasks_inbox.services.notifications import SEND_NOTIFICATION
 
 _TASKS = {
     dispatch.RUN_STEP: tasks.run_step,
     dispatch.WAKE_STEP: tasks.wake_step,
     dispatch.RESUME_PARENT: tasks.resume_parent,
+    SEND_NOTIFICATION: inbox_tasks.send_notification,
 }
 
 

@@ -59,7 +59,9 @@ _STEP_RUN_FIELDS = [
 ]
 
 # Hooks for step types whose wait state is filled in by another app (human tasks):
-# called as hook(engine, run, step) when a run is entered, cancelled or completed.
+# called as hook(engine, run, step) when a run is entered, cancelled or completed. A hook
+# that must write rows pointing at the run adds a callable to `engine.after_write`: those
+# run in `finish()` once the step runs are stored (and have ids), before the audit events.
 STEP_ENTERED_HOOKS: dict[str, list] = {}
 STEP_CLOSED_HOOKS: dict[str, list] = {}
 
@@ -105,6 +107,7 @@ class Engine:
         self.events = []
         self.sends = []  # (task name, StepRun) sent after commit
         self.children_to_cancel = []
+        self.after_write = []
         self.instance_dirty = False
         self.terminated = False
         self.tokens_consumed = False
@@ -612,6 +615,8 @@ class Engine:
             StepRun.objects.bulk_create(self.new_runs)
         if self.dirty:
             StepRun.objects.bulk_update(list(self.dirty.values()), _STEP_RUN_FIELDS)
+        for callback in self.after_write:
+            callback()
         if self.instance_dirty:
             self.instance.save()
         if self.events:

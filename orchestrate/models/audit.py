@@ -26,6 +26,18 @@ class AuditKind(models.TextChoices):
     MESSAGE_RECEIVED = "message.received"
     TIMER_FIRED = "timer.fired"
     TRANSITION_TAKEN = "transition.taken"
+    TASK_CREATED = "task.created"
+    TASK_CLAIMED = "task.claimed"
+    TASK_RELEASED = "task.released"
+    TASK_DELEGATED = "task.delegated"
+    TASK_SUBSTITUTED = "task.substituted"
+    TASK_INFO_REQUESTED = "task.info_requested"
+    TASK_INFO_ANSWERED = "task.info_answered"
+    TASK_COMMENTED = "task.commented"
+    TASK_COMPLETED = "task.completed"
+    TASK_CANCELLED = "task.cancelled"
+    TASK_EXPIRED = "task.expired"
+    REQUEST_WITHDRAWN = "request.withdrawn"
 
 
 class AuditQuerySet(models.QuerySet):

@@ -16,7 +16,7 @@ from orchestrate.services.instances import (
 from orchestrate.services.messages import deliver_message
 from orchestrate.services.steps import complete_waiting_step
 from orchestrate.services.sweep import sweep_due_work
-from tests.factories import edges, workflow
+from tests.factories import GroupFactory, UserFactory, edges, workflow
 
 pytestmark = pytest.mark.django_db
 
@@ -297,7 +297,14 @@ def test_plain_end_consumes_its_branch_and_last_end_gives_the_outcome(broker):
     assert instance.outcome == "late"
 
 
-def test_terminating_end_cancels_every_other_live_step(broker):
+@pytest.fixture
+def managers():
+    group = GroupFactory(name="managers")
+    UserFactory(username="manager").groups.add(group)
+    return group
+
+
+def test_terminating_end_cancels_every_other_live_step(broker, managers):
     workflow(
         "terminate",
         [
@@ -444,7 +451,7 @@ def test_message_timeout_takes_the_timeout_transition(broker):
     assert deliver_message(name="contract_signed", correlation=1) == []
 
 
-def test_human_step_waits_and_completes_with_its_outcome(broker):
+def test_human_step_waits_and_completes_with_its_outcome(broker, managers):
     workflow(
         "approve",
         [

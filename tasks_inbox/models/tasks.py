@@ -1,0 +1,238 @@
+"""Human tasks: one person's (or one queue's) share of a waiting `human` step.
+
+A human step run owns one decision task, or one per approver with `approvers`. Asking a
+question (`request_info`) puts the decision task on hold and creates an `info` task for
+the person who must answer; the answer returns the decision task to its assignee.
+Transitions only change fields on the task; the services in `tasks_inbox.services` lock
+the row, check the rules, save and write the audit record.
+"""
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django_fsm import FSMField, transition
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open"  # in a queue, nobody holds it yet
+    CLAIMED = "claimed"  # one person holds it
+    INFO_REQUESTED = "info_requested"  # on hold until a question is answered
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"  # the step no longer needs it (instance ended, quorum reached)
+    EXPIRED = "expired"  # the step timed out
+
+
+LIVE_TASK_STATUSES = (TaskStatus.OPEN, TaskStatus.CLAIMED, TaskStatus.INFO_REQUESTED)
+ACTIONABLE_TASK_STATUSES = (TaskStatus.OPEN, TaskStatus.CLAIMED)
+
+
+class TaskKind(models.TextChoices):
+    DECISION = "decision"  # decide an outcome of the human step
+    INFO = "info"  # answer a question asked on another task
+
+
+class Priority(models.IntegerChoices):
+    LOW = 10, "low"
+    NORMAL = 20, "normal"
+    HIGH = 30, "high"
+    URGENT = 40, "urgent"
+
+    @classmethod
+    def from_name(cls, name):
+        for member in cls:
+            if member.label == name:
+                return member
+        raise ValueError(f"unknown priority {name!r}")
+
+
+class Task(models.Model):
+    step_run = models.ForeignKey(
+        "orchestrate.StepRun", on_delete=models.CASCADE, related_name="tasks"
+    )
+    # Denormalised from the step run for the inbox's queries and filters.
+    instance = models.ForeignKey(
+        "orchestrate.Instance", on_delete=models.CASCADE, related_name="tasks"
+    )
+    step_key = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=TaskKind.choices, default=TaskKind.DECISION)
+    # For an `info` task: the decision task whose question it answers.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="info_tasks"
+    )
+    status = FSMField(default=TaskStatus.OPEN, choices=TaskStatus.choices, protected=False)
+    title = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+    candidate_group = models.ForeignKey(
+        Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    candidate_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="candidate_tasks"
+    )
+    # Separation of duties: these people may neither see nor decide the task.
+    excluded_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="excluded_tasks"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tasks",
+    )
+    priority = models.IntegerField(choices=Priority.choices, default=Priority.NORMAL)
+    due_at = models.DateTimeField(null=True, blank=True)
+    # What the step asks for, copied from the published version when the task is made.
+    outcomes = models.JSONField(default=list, blank=True)
+    comment_required_for = models.JSONField(default=list, blank=True)
+    form = models.JSONField(default=list, blank=True)
+    can_request_info = models.BooleanField(default=True)
+    # The decision.
+    outcome = models.CharField(max_length=100, blank=True)
+    comment = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="decided_tasks",
+    )
+    # Set when a substitute decided for the person named here.
+    decided_on_behalf_of = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["assignee", "status"],
+                name="task_assignee_live_idx",
+                condition=Q(status__in=["open", "claimed", "info_requested"]),
+            ),
+            models.Index(
+                fields=["candidate_group", "status"],
+                name="task_group_open_idx",
+                condition=Q(status="open"),
+            ),
+            models.Index(fields=["decided_by", "-completed_at"], name="task_decided_idx"),
+            models.Index(fields=["step_run", "status"], name="task_step_run_idx"),
+        ]
+
+    def __str__(self):
+        return f"Task #{self.pk}: {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("inbox:task", args=[self.pk])
+
+    @property
+    def is_live(self):
+        return self.status in LIVE_TASK_STATUSES
+
+    @property
+    def priority_name(self):
+        return Priority(self.priority).label
+
+    @property
+    def is_overdue(self):
+        return self.due_at is not None and self.is_live and self.due_at < timezone.now()
+
+    def needs_comment(self, outcome):
+        return outcome in self.comment_required_for
+
+    # --- transitions ---------------------------------------------------------------
+    @transition(field=status, source=TaskStatus.OPEN, target=TaskStatus.CLAIMED)
+    def claim(self, user, now):
+        """A candidate takes the task from the queue."""
+        self.assignee = user
+        self.claimed_at = now
+
+    @transition(field=status, source=TaskStatus.CLAIMED, target=TaskStatus.OPEN)
+    def release(self):
+        """The assignee gives the task back to its queue."""
+        self.assignee = None
+        self.claimed_at = None
+
+    @transition(
+        field=status,
+        source=[TaskStatus.OPEN, TaskStatus.CLAIMED],
+        target=TaskStatus.CLAIMED,
+    )
+    def assign(self, user, now):
+        """The task goes to one person (delegation, escalation, substitution)."""
+        self.assignee = user
+        self.claimed_at = now
+
+    @transition(field=status, source=TaskStatus.CLAIMED, target=TaskStatus.INFO_REQUESTED)
+    def hold_for_info(self):
+        """A question was asked: the task waits for the answer."""
+
+    @transition(field=status, source=TaskStatus.INFO_REQUESTED, target=TaskStatus.CLAIMED)
+    def resume_after_info(self):
+        """The answer came: the task is back with the same assignee."""
+
+    @transition(
+        field=status,
+        source=[TaskStatus.OPEN, TaskStatus.CLAIMED],
+        target=TaskStatus.COMPLETED,
+    )
+    def complete(self, *, outcome, comment, data, by, on_behalf_of, now):
+        """Record the decision."""
+        self.outcome = outcome
+        self.comment = comment
+        self.data = data
+        self.decided_by = by
+        self.decided_on_behalf_of = on_behalf_of
+        self.completed_at = now
+        if self.assignee_id is None:
+            self.assignee = by
+
+    @transition(field=status, source=LIVE_TASK_STATUSES, target=TaskStatus.CANCELLED)
+    def cancel(self, now):
+        """The step no longer needs the task."""
+        self.completed_at = now
+
+    @transition(field=status, source=LIVE_TASK_STATUSES, target=TaskStatus.EXPIRED)
+    def expire(self, now):
+        """The step timed out before anyone decided."""
+        self.completed_at = now
+
+
+class CommentKind(models.TextChoices):
+    COMMENT = "comment"
+    QUESTION = "question"
+    ANSWER = "answer"
+    DECISION = "decision"
+
+
+class TaskComment(models.Model):
+    """One entry of a task's conversation: comments, questions and answers."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="comments")
+    kind = models.CharField(max_length=20, choices=CommentKind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Who the question is for (questions only).
+    addressee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_label = models.CharField(max_length=300)
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.kind} by {self.author_label}"

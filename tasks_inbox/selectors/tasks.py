@@ -1,0 +1,216 @@
+"""Read-only queries for the inbox pages and the API, always limited to what the user
+may see (`access.visible_tasks`), with their joins chosen on purpose."""
+
+import datetime
+
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+
+from orchestrate.models import AuditEvent, Instance, InstanceStatus
+from tasks_inbox.models import (
+    LIVE_TASK_STATUSES,
+    Priority,
+    SavedView,
+    Task,
+    TaskComment,
+    TaskStatus,
+)
+from tasks_inbox.services.errors import TaskNotFound
+
+from .access import absent_principals, role_for, visible_tasks
+
+SCOPES = ("mine", "queue", "done")
+SORTS = {
+    "due": ("due_at", "-priority", "created_at"),
+    "-due": ("-due_at", "-priority", "-created_at"),
+    "priority": ("-priority", "due_at", "created_at"),
+    "age": ("created_at",),
+    "-age": ("-created_at",),
+}
+DUE_CHOICES = ("overdue", "today", "week")
+
+_LIST_RELATED = ("instance__definition", "assignee", "candidate_group")
+
+
+def _base(user):
+    return visible_tasks(user).select_related(*_LIST_RELATED)
+
+
+def inbox_for(user):
+    """Live tasks held by the user, or by someone absent whom they substitute."""
+    people = [user.pk, *absent_principals(user)]
+    return _base(user).filter(assignee__in=people, status__in=LIVE_TASK_STATUSES)
+
+
+def queue_for(user):
+    """Open tasks in the user's queues (their groups or named as candidate) they may claim."""
+    return _base(user).filter(status=TaskStatus.OPEN)
+
+
+def done_for(user):
+    """Tasks the user decided (or answered), newest first."""
+    return _base(user).filter(decided_by=user, status=TaskStatus.COMPLETED)
+
+
+def tasks_for(user, scope):
+    if scope == "queue":
+        return queue_for(user)
+    if scope == "done":
+        return done_for(user).order_by("-completed_at", "-id")
+    return inbox_for(user)
+
+
+def counts_for(user):
+    """The numbers in the navigation."""
+    return {"mine": inbox_for(user).count(), "queue": queue_for(user).count()}
+
+
+def filter_tasks(tasks, params, *, now=None):
+    """Apply the inbox filters: workflow (key), priority (name), due, q (free text), sort."""
+    now = now or timezone.now()
+    workflow = params.get("workflow")
+    if workflow:
+        tasks = tasks.filter(instance__definition__key=workflow)
+    priority = params.get("priority")
+    if priority:
+        try:
+            tasks = tasks.filter(priority=Priority.from_name(priority))
+        except ValueError:
+            tasks = tasks.none()
+    due = params.get("due")
+    if due == "overdue":
+        tasks = tasks.filter(due_at__lt=now, status__in=LIVE_TASK_STATUSES)
+    elif due == "today":
+        end = timezone.localtime(now).replace(hour=23, minute=59, second=59)
+        tasks = tasks.filter(due_at__lte=end)
+    elif due == "week":
+        tasks = tasks.filter(due_at__lte=now + datetime.timedelta(days=7))
+    text = (params.get("q") or "").strip()
+    if text:
+        match = Q(title__icontains=text) | Q(description__icontains=text)
+        match |= Q(instance__business_key__icontains=text)
+        match |= Q(instance__definition__name__icontains=text)
+        if text.lstrip("#").isdigit():
+            match |= Q(pk=int(text.lstrip("#"))) | Q(instance_id=int(text.lstrip("#")))
+        tasks = tasks.filter(match)
+    sort = params.get("sort")
+    if sort in SORTS:
+        tasks = tasks.order_by(*SORTS[sort], "id")
+    return tasks
+
+
+def workflows_for(user):
+    """(key, name) of workflows that have tasks the user can see, for the filter."""
+    return list(
+        visible_tasks(user)
+        .values_list("instance__definition__key", "instance__definition__name")
+        .distinct()
+        .order_by("instance__definition__name")
+    )
+
+
+def task_for_user(user, task_id):
+    """The task with its page's joins, or TaskNotFound if the user may not see it."""
+    task = (
+        Task.objects.select_related(
+            "instance__definition",
+            "instance__version",
+            "instance__started_by",
+            "assignee",
+            "candidate_group",
+            "decided_by",
+            "decided_on_behalf_of",
+            "parent",
+        )
+        .filter(pk=task_id)
+        .first()
+    )
+    if task is None or role_for(user, task).kind == "none":
+        raise TaskNotFound()
+    return task
+
+
+def available_actions(user, task):
+    """Which buttons to show: a subset of claim, release, complete, request_info,
+    delegate, comment. The services check again; this only decides what is offered."""
+    role = role_for(user, task)
+    if role.kind == "none":
+        return set()
+    actions = {"comment"}
+    if not role.can_act or task.status not in (TaskStatus.OPEN, TaskStatus.CLAIMED):
+        return actions
+    held_by_other = task.status == TaskStatus.CLAIMED and role.kind == "candidate"
+    if held_by_other:
+        return actions
+    if task.kind == "info":
+        return actions | {"complete"}
+    actions |= {"complete", "delegate"}
+    if task.status == TaskStatus.OPEN:
+        actions.add("claim")
+    elif task.candidate_group_id is not None or task.candidate_users.exists():
+        actions.add("release")
+    if task.can_request_info:
+        actions.add("request_info")
+    return actions
+
+
+def conversation_for(task):
+    """The conversation shown on a task; an info task shows its parent's."""
+    owner_id = task.parent_id or task.pk
+    return TaskComment.objects.filter(task_id=owner_id).select_related("author", "addressee")
+
+
+def timeline_for(task):
+    """The instance's audit trail, oldest first (who did what, when)."""
+    return AuditEvent.objects.filter(instance_id=task.instance_id).select_related("actor")
+
+
+def visible_variables(task):
+    """The instance variables worth showing on the task: declared ones first (with their
+    labels), then the rest; `decisions` and private names (leading _) are left out."""
+    version = task.instance.version
+    variables = task.instance.variables or {}
+    shown, seen = [], set()
+    for name, rules in version.ordered_variables().items():
+        if name in variables:
+            shown.append(((rules or {}).get("label") or name, variables[name]))
+            seen.add(name)
+    for name, value in variables.items():
+        if name in seen or name == "decisions" or name.startswith("_"):
+            continue
+        shown.append((name, value))
+    return shown
+
+
+def requests_for(user):
+    """Instances the user started, newest first, each with its live tasks (who holds
+    them now) prefetched as `live_tasks`."""
+    live = Task.objects.filter(status__in=LIVE_TASK_STATUSES).select_related(
+        "assignee", "candidate_group"
+    )
+    return (
+        Instance.objects.filter(started_by=user)
+        .select_related("definition", "version")
+        .prefetch_related(Prefetch("tasks", queryset=live, to_attr="live_tasks"))
+        .order_by("-started_at", "-id")
+    )
+
+
+def request_for_user(user, instance_id):
+    instance = requests_for(user).filter(pk=instance_id).first()
+    if instance is None:
+        raise TaskNotFound("No such request.")
+    return instance
+
+
+def can_withdraw(instance):
+    return instance.status not in (InstanceStatus.COMPLETED, InstanceStatus.CANCELLED)
+
+
+def saved_views_for(user):
+    """The user's own views and those shared with their groups."""
+    return (
+        SavedView.objects.filter(Q(owner=user) | Q(shared_with__in=user.groups.all()))
+        .select_related("owner", "shared_with")
+        .distinct()
+    )

@@ -1,0 +1,15 @@
+"""Celery tasks of the inbox: thin wrappers that pass ids to services."""
+
+from celery import shared_task
+
+from tasks_inbox.services import notifications
+
+
+@shared_task(name=notifications.SEND_NOTIFICATION)
+def send_notification(notification_id):
+    notifications.send_notification(notification_id)
+
+
+@shared_task(name="tasks_inbox.sweep_notifications")
+def sweep_notifications():
+    notifications.sweep_unsent()
