@@ -13,6 +13,8 @@ from tests.require_services import (  # noqa: F401
 @pytest.fixture(autouse=True)
 def _email_backend(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Test users are made by the dozen; a slow hasher would dominate the suite.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

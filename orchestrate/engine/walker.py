@@ -225,23 +225,29 @@ class Engine:
 
     def complete_run(self, run, *, outcome="", result=None, edges=None):
         """Complete `run` and send its token on (the plain or the outcome's edges)."""
-        run.complete(outcome=outcome, result=result)
-        self.touch(run)
         if edges is None:
             edges = self.edges_for_outcome(run.step_key, outcome)
+        if not edges and run.step_type not in (StepType.END, StepType.JOIN):
+            # The step stays where it is, with an incident an admin can retry.
+            self.touch(run)
+            self.raise_incident(run, f"no transition from '{run.step_key}' for outcome '{outcome}'")
+            return
+        run.complete(outcome=outcome, result=result)
+        self.touch(run)
         data = {"via": run.via, "to": [e.target for e in edges]}
         if outcome:
             data["outcome"] = outcome
         self.event(AuditKind.STEP_COMPLETED, run, **data)
-        self._run_hooks(STEP_CLOSED_HOOKS, run)
-        if not edges and run.step_type not in (StepType.END, StepType.JOIN):
-            self.raise_incident(run, f"no transition from '{run.step_key}' for outcome '{outcome}'")
-            return
+        self.close_hooks(run)
         self.follow(edges)
 
     def _enter(self, step_key, via):
         step = self.graph.step(step_key)
         getattr(self, f"_enter_{step['type']}")(step, via)
+
+    def close_hooks(self, run):
+        """Tell the app behind the step (human tasks) that the run has ended."""
+        self._run_hooks(STEP_CLOSED_HOOKS, run)
 
     def _run_hooks(self, hooks, run):
         for hook in hooks.get(run.step_type, ()):
@@ -563,9 +569,12 @@ class Engine:
 
     def raise_incident(self, run, error):
         """Stop the instance with an incident on `run` that an admin can retry."""
+        waited = run.status == StepRunStatus.WAITING
         run.raise_incident(error)
         self.touch(run)
         self.event(AuditKind.INCIDENT_RAISED, run, error=error)
+        if waited:
+            self.close_hooks(run)
         if self.instance.status in (InstanceStatus.RUNNING, InstanceStatus.SUSPENDED):
             self.instance.raise_incident()
             self.instance_dirty = True
@@ -576,7 +585,7 @@ class Engine:
             run.cancel()
             self.touch(run)
             self.event(AuditKind.STEP_CANCELLED, run, reason=reason)
-            self._run_hooks(STEP_CLOSED_HOOKS, run)
+            self.close_hooks(run)
             if run.step_type == StepType.SUBPROCESS and run.pk is not None:
                 self.children_to_cancel.append(run.pk)
 

@@ -200,6 +200,7 @@ def retry_incident(instance_id, *, actor=None):
             else:
                 run.cancel()
                 engine.touch(run)
+                engine.close_hooks(run)
                 engine.queue.append((run.step_key, run.via))
         engine.walk()
         return engine.finish()

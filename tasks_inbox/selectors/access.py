@@ -101,7 +101,12 @@ def role_for(user, task, *, day=None):
     for principal in User.objects.filter(pk__in=principals).exclude(pk__in=excluded):
         if principal.pk in candidate_ids or _is_member(principal, task.candidate_group_id):
             return Role("candidate", on_behalf_of=principal)
-    if user.is_superuser or user.has_perm("tasks_inbox.change_task", task):
+    # A global permission (Django's) or one on this task (guardian's).
+    if (
+        user.is_superuser
+        or user.has_perm("tasks_inbox.change_task")
+        or user.has_perm("tasks_inbox.change_task", task)
+    ):
         return Role("granted")
     if (
         task.decided_by_id == user.pk

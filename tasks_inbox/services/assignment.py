@@ -70,7 +70,9 @@ def plan_tasks(engine, step):
         people = [p for p in people if p.pk not in excluded]
         if not people:
             raise AssignmentError("no approver is left once the excluded people are removed")
-        return [_plan_for(p) for p in people], excluded
+        # Each approver's vote stays theirs: an absent approver keeps the task, and their
+        # substitute decides it on their behalf (it shows in the substitute's inbox).
+        return [Plan(assignee=p) for p in people], excluded
     if "to" in assign:
         username = render(assign["to"], context).strip()
         person = _user(username)
@@ -248,7 +250,8 @@ def _write_tasks(engine, run, step, planned):
                 substitute=plan.assignee.get_username(),
             )
         if plan.assignee is not None:
-            notifications.queue(NotificationKind.ASSIGNED, task, plan.assignee)
+            recipient = substitute_for(plan.assignee) or plan.assignee
+            notifications.queue(NotificationKind.ASSIGNED, task, recipient)
 
 
 def close_tasks_of_run(engine, run):
@@ -274,6 +277,8 @@ def close_tasks_of_run(engine, run):
 
 
 def _why_closed(run):
+    if run.status == StepRunStatus.INCIDENT:
+        return f"the step stopped with an incident: {run.error}"
     if run.status == StepRunStatus.COMPLETED:
         return f"the step was decided: {run.outcome}" if run.outcome else "the step completed"
     return "the step was cancelled"

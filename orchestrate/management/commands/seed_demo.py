@@ -4,6 +4,7 @@ Safe to run on every start: existing rows are updated, not duplicated, and impor
 unchanged workflow file does not create a new version (the importer compares).
 """
 
+import datetime
 import os
 
 from django.conf import settings
@@ -11,10 +12,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from orchestrate.formats import load_document
 from orchestrate.services.definitions import import_workflow
+from orchestrate.services.instances import start_instance
+from tasks_inbox.models import Profile
 
 GROUPS = ("managers", "directors", "sla-viewers")
 
@@ -25,8 +29,27 @@ USERS = {
     "bob": ("managers",),
     "carol": ("managers",),
     "dave": ("directors",),
+    "erin": ("managers",),
     "maria": ("sla-viewers",),
 }
+
+# Requests that alice has open, so the inbox has something to show on the first visit
+# (business keys make starting them idempotent).
+DEMO_REQUESTS = [
+    ("purchase_request", "demo-laptop", {"item": "Laptop for the new hire", "amount": 2400}),
+    ("purchase_request", "demo-forklift", {"item": "Electric forklift", "amount": 18500}),
+    (
+        "expense_claim",
+        "demo-trip",
+        {"employee_email": "alice@example.com", "amount": 312.4, "purpose": "Trip to Lyon"},
+    ),
+    (
+        "expense_claim",
+        "demo-dinner",
+        {"employee_email": "alice@example.com", "amount": 86, "purpose": "Customer dinner"},
+    ),
+    ("vendor_onboarding", "demo-acme", {"vendor_id": "V-1042", "vendor_name": "ACME Tools"}),
+]
 
 WORKFLOWS_DIR = settings.BASE_DIR / "workflows"
 
@@ -40,6 +63,7 @@ class Command(BaseCommand):
             users = self._seed_users(password)
         for path in sorted(WORKFLOWS_DIR.glob("*.yaml")):
             self._import(path)
+        self._seed_requests(users["alice"])
         token = Token.objects.get(user=users["admin"])
         self.stdout.write(f"API token of admin: {token.key}")
         self.stdout.write(f"Demo users: {', '.join(USERS)} — password: {password}")
@@ -60,7 +84,28 @@ class Command(BaseCommand):
             user.groups.add(*(groups[name] for name in group_names))
             Token.objects.get_or_create(user=user)
             users[username] = user
+        # Erin is away for two weeks; carol takes her new tasks and may act on her old ones.
+        today = timezone.localdate()
+        Profile.objects.update_or_create(
+            user=users["erin"],
+            defaults={
+                "absent_from": today - datetime.timedelta(days=1),
+                "absent_until": today + datetime.timedelta(days=14),
+                "substitute": users["carol"],
+            },
+        )
         return users
+
+    def _seed_requests(self, alice):
+        for workflow_key, business_key, variables in DEMO_REQUESTS:
+            instance, created = start_instance(
+                workflow_key=workflow_key,
+                business_key=business_key,
+                variables=variables,
+                actor=alice,
+            )
+            if created:
+                self.stdout.write(f"Demo request {workflow_key} #{instance.pk} ({business_key})")
 
     def _import(self, path):
         try:

@@ -1,0 +1,106 @@
+"""What each person sees in their lists, and how many queries a list costs."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from guardian.shortcuts import assign_perm
+
+from tasks_inbox.models import Task
+from tasks_inbox.selectors.access import visible_tasks
+from tasks_inbox.selectors.tasks import (
+    counts_for,
+    done_for,
+    filter_tasks,
+    inbox_for,
+    queue_for,
+    requests_for,
+)
+from tasks_inbox.services.tasks import claim_task, complete_task
+from tests.tasks_inbox.factories import approval_workflow, people, start
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def users(broker):
+    users = people()
+    approval_workflow()
+    return users
+
+
+def test_lists_follow_the_task_from_queue_to_inbox_to_done(users):
+    start("approval", users["alice"])
+    task = Task.objects.get()
+    assert list(queue_for(users["bob"])) == [task]
+    assert list(queue_for(users["carol"])) == [task]
+    assert list(queue_for(users["alice"])) == []  # four-eyes: the initiator
+    assert list(queue_for(users["dave"])) == []
+    claim_task(task.pk, actor=users["bob"])
+    assert list(inbox_for(users["bob"])) == [task]
+    assert list(queue_for(users["carol"])) == []
+    assert counts_for(users["bob"]) == {"mine": 1, "queue": 0}
+    complete_task(task.pk, actor=users["bob"], outcome="approve")
+    assert list(inbox_for(users["bob"])) == []
+    assert list(done_for(users["bob"])) == [task]
+    assert list(done_for(users["carol"])) == []
+
+
+def test_a_manager_who_is_the_initiator_never_sees_the_task(users):
+    users["alice"].groups.add(users["bob"].groups.get())
+    start("approval", users["alice"])
+    assert list(visible_tasks(users["alice"])) == []
+
+
+def test_granted_permission_and_superusers_see_it(users):
+    start("approval", users["alice"])
+    task = Task.objects.get()
+    assert list(visible_tasks(users["erin"])) == []
+    assign_perm("tasks_inbox.view_task", users["erin"], task)
+    assert list(visible_tasks(users["erin"])) == [task]
+    users["dave"].is_superuser = True
+    users["dave"].save()
+    assert list(visible_tasks(users["dave"])) == [task]
+
+
+def test_filters_and_free_text(users):
+    start("approval", users["alice"], item="standing desk")
+    start("approval", users["alice"], item="monitor")
+    bob = users["bob"]
+    assert [t.title for t in filter_tasks(queue_for(bob), {"q": "desk"})] == [
+        "Approve standing desk"
+    ]
+    assert filter_tasks(queue_for(bob), {"workflow": "approval"}).count() == 2
+    assert filter_tasks(queue_for(bob), {"workflow": "other"}).count() == 0
+    assert filter_tasks(queue_for(bob), {"priority": "urgent"}).count() == 0
+    assert filter_tasks(queue_for(bob), {"priority": "normal"}).count() == 2
+    assert filter_tasks(queue_for(bob), {"due": "overdue"}).count() == 0
+
+
+def test_a_list_costs_the_same_few_queries_for_many_tasks(users):
+    for _ in range(3):
+        start("approval", users["alice"])
+    with CaptureQueriesContext(connection) as few:
+        rows = [
+            (t.title, t.instance.definition.name, t.candidate_group)
+            for t in queue_for(users["bob"])
+        ]
+    for _ in range(10):
+        start("approval", users["alice"])
+    with CaptureQueriesContext(connection) as many:
+        more = [
+            (t.title, t.instance.definition.name, t.candidate_group)
+            for t in queue_for(users["bob"])
+        ]
+    assert len(rows) == 3
+    assert len(more) == 13
+    assert len(many) == len(few)
+
+
+def test_my_requests_show_who_holds_each_task_now(users):
+    instance = start("approval", users["alice"])
+    task = Task.objects.get()
+    claim_task(task.pk, actor=users["carol"])
+    [request] = requests_for(users["alice"])
+    assert request == instance
+    assert [t.assignee for t in request.live_tasks] == [users["carol"]]
+    assert list(requests_for(users["bob"])) == []
