@@ -63,6 +63,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "tasks_inbox.context_processors.nav_counts",
             ],
         },
     },
@@ -126,6 +127,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Orchestrate API",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "TaskStatusEnum": "tasks_inbox.models.TaskStatus",
+        "TaskKindEnum": "tasks_inbox.models.TaskKind",
+    },
 }
 
 # --- Celery -------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """REST API v1, included under `api/v1/` by `orchestrate.urls`."""
 
-from django.urls import path
+from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from .demo import PurchaseOrderCreateView
@@ -13,6 +13,7 @@ router.register("instances", InstanceViewSet, basename="instance")
 
 urlpatterns = [
     *router.urls,
+    path("", include("tasks_inbox.api.urls")),
     path("messages/", MessageDeliverView.as_view(), name="message-deliver"),
     path(
         "demo/purchase-orders/",

@@ -1,0 +1,217 @@
+"""Django admin for tasks, people's absence, saved views and the mail outbox.
+
+Operators read tasks here and grant object permissions per task (django-guardian:
+`view_task` to see one, `change_task` to act on it). A task's state changes only through
+the services: its status, assignment and decision are read-only, and the release action
+calls `release_task` for each task, with every check of the inbox.
+"""
+
+from django.contrib import admin, messages
+from django.utils.translation import ngettext
+from guardian.admin import GuardedModelAdmin
+
+from tasks_inbox.models import ActionLink, Notification, Profile, SavedView, Task, TaskComment
+from tasks_inbox.services.errors import TaskError, TaskInvalid
+from tasks_inbox.services.tasks import release_task
+
+
+class ReadOnlyAdminMixin:
+    """Rows written by the services only: no adding, changing or deleting here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class TaskCommentInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = TaskComment
+    extra = 0
+    fields = ["created_at", "kind", "author_label", "addressee", "text"]
+    readonly_fields = fields
+
+
+def refusal(exc):
+    """The reason a service gave, in one line."""
+    if isinstance(exc, TaskInvalid):
+        return " ".join(exc.errors.values())
+    return exc.message
+
+
+EDITABLE_FIELDS = ["title", "description", "priority", "due_at"]
+
+
+@admin.register(Task)
+class TaskAdmin(GuardedModelAdmin):
+    list_display = [
+        "id",
+        "title",
+        "workflow",
+        "step_key",
+        "status",
+        "assignee",
+        "candidate_group",
+        "priority",
+        "due_at",
+        "created_at",
+    ]
+    list_filter = ["status", "kind", "priority", "candidate_group"]
+    search_fields = ["title", "description", "instance__business_key"]
+    list_select_related = ["instance__definition", "assignee", "candidate_group"]
+    fieldsets = [
+        (None, {"fields": EDITABLE_FIELDS}),
+        (
+            "Where it stands",
+            {
+                "fields": [
+                    "status",
+                    "kind",
+                    "instance",
+                    "step_run",
+                    "step_key",
+                    "parent",
+                    "assignee",
+                    "candidate_group",
+                    "candidate_users",
+                    "excluded_users",
+                    "created_at",
+                    "claimed_at",
+                ]
+            },
+        ),
+        (
+            "What the step asks",
+            {"fields": ["outcomes", "comment_required_for", "form", "can_request_info"]},
+        ),
+        (
+            "Decision",
+            {
+                "fields": [
+                    "outcome",
+                    "comment",
+                    "data",
+                    "decided_by",
+                    "decided_on_behalf_of",
+                    "completed_at",
+                ]
+            },
+        ),
+    ]
+    # Everything but the wording, priority and due date: status, assignment and decision
+    # change only through the services, which lock, check and audit.
+    readonly_fields = [
+        "status",
+        "kind",
+        "instance",
+        "step_run",
+        "step_key",
+        "parent",
+        "assignee",
+        "candidate_group",
+        "candidate_users",
+        "excluded_users",
+        "created_at",
+        "claimed_at",
+        "outcomes",
+        "comment_required_for",
+        "form",
+        "can_request_info",
+        "outcome",
+        "comment",
+        "data",
+        "decided_by",
+        "decided_on_behalf_of",
+        "completed_at",
+    ]
+    inlines = [TaskCommentInline]
+    actions = ["release_selected"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related(
+                "instance__definition",
+                "step_run",
+                "assignee",
+                "candidate_group",
+                "decided_by",
+                "decided_on_behalf_of",
+                "parent",
+            )
+        )
+
+    def save_model(self, request, obj, form, change):
+        # Write only the edited fields: a whole-row save could put back a status that a
+        # service changed since the form was loaded.
+        changed = [name for name in form.changed_data if name in EDITABLE_FIELDS]
+        if changed:
+            obj.save(update_fields=changed)
+
+    def has_add_permission(self, request):
+        # Tasks are made by the engine when a human step is entered.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # A task belongs to its step run; cancel the instance instead.
+        return False
+
+    @admin.display(description="workflow", ordering="instance__definition__key")
+    def workflow(self, task):
+        return task.instance.definition.key
+
+    @admin.action(description="Release selected tasks", permissions=["change"])
+    def release_selected(self, request, queryset):
+        done, refused = 0, []
+        for task_id in queryset.order_by("id").values_list("id", flat=True):
+            try:
+                release_task(task_id, actor=request.user)
+            except TaskError as exc:
+                refused.append(f"#{task_id}: {refusal(exc)}")
+            else:
+                done += 1
+        if done:
+            self.message_user(
+                request, ngettext("%d task released.", "%d tasks released.", done) % done
+            )
+        for line in refused:
+            self.message_user(request, f"Not released: {line}", level=messages.WARNING)
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    # Profile.clean checks the dates and the substitute; the admin form runs it.
+    list_display = ["user", "absent_from", "absent_until", "substitute"]
+    list_select_related = ["user", "substitute"]
+    search_fields = ["user__username", "substitute__username"]
+    autocomplete_fields = ["user", "substitute"]
+
+
+@admin.register(SavedView)
+class SavedViewAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "scope", "shared_with"]
+    list_filter = ["scope", "shared_with"]
+    list_select_related = ["owner", "shared_with"]
+    search_fields = ["name", "owner__username"]
+    autocomplete_fields = ["owner"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["kind", "task", "recipient", "created_at", "sent_at", "attempts", "error"]
+    list_filter = ["kind"]
+    list_select_related = ["task", "recipient"]
+    search_fields = ["recipient__username", "task__title"]
+
+
+@admin.register(ActionLink)
+class ActionLinkAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    # The token is a credential: it is neither listed nor shown.
+    list_display = ["task", "user", "outcome", "created_at", "expires_at", "used_at"]
+    list_select_related = ["task", "user"]
+    fields = ["task", "user", "outcome", "created_at", "expires_at", "used_at"]
+    search_fields = ["user__username", "task__title"]
