@@ -155,9 +155,12 @@ def available_actions(user, task):
 
 
 def conversation_for(task):
-    """The conversation shown on a task; an info task shows its parent's."""
+    """The conversation shown on a task; an info task shares its parent's. Comments
+    written on an info task belong to it too (its addressee may not see the parent)."""
     owner_id = task.parent_id or task.pk
-    return TaskComment.objects.filter(task_id=owner_id).select_related("author", "addressee")
+    return TaskComment.objects.filter(
+        Q(task_id=owner_id) | Q(task__parent_id=owner_id)
+    ).select_related("author", "addressee")
 
 
 def timeline_for(task):

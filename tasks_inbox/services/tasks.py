@@ -475,6 +475,8 @@ def complete_tasks(task_ids, *, actor, outcome, comment=""):
     for task_id in dict.fromkeys(task_ids):
         try:
             task = Task.objects.filter(pk=task_id).only("form", "kind").first()
+            if task is not None and task.kind == TaskKind.INFO:
+                raise TaskConflict("This task is a question; open it to answer.")
             if (
                 task is not None
                 and any(f.get("required") for f in task.form)

@@ -1,67 +1,38 @@
-"""Scaffold: replaced by the real views."""
+"""The inbox pages (server-rendered, htmx for partial updates, all usable without JS).
 
-from django.views import View
+Views are thin: they check access through the selectors, validate a form, call one
+service and redirect, or render. `base.TaskErrorMixin` maps the services' errors.
+"""
 
+from .email_links import EmailActionView
+from .lists import NavCountsView, TaskBulkView, TaskListView
+from .people import ProfileView, SavedViewCreateView, SavedViewDeleteView
+from .requests import RequestListView, RequestWithdrawView
+from .tasks import (
+    TaskClaimView,
+    TaskCommentView,
+    TaskCompleteView,
+    TaskDelegateView,
+    TaskDetailView,
+    TaskReleaseView,
+    TaskRequestInfoView,
+)
 
-class TaskListView(View):
-    scope = None
-
-
-class NavCountsView(View):
-    scope = None
-
-
-class TaskBulkView(View):
-    scope = None
-
-
-class TaskDetailView(View):
-    scope = None
-
-
-class TaskClaimView(View):
-    scope = None
-
-
-class TaskReleaseView(View):
-    scope = None
-
-
-class TaskCompleteView(View):
-    scope = None
-
-
-class TaskRequestInfoView(View):
-    scope = None
-
-
-class TaskDelegateView(View):
-    scope = None
-
-
-class TaskCommentView(View):
-    scope = None
-
-
-class RequestListView(View):
-    scope = None
-
-
-class RequestWithdrawView(View):
-    scope = None
-
-
-class SavedViewCreateView(View):
-    scope = None
-
-
-class SavedViewDeleteView(View):
-    scope = None
-
-
-class ProfileView(View):
-    scope = None
-
-
-class EmailActionView(View):
-    scope = None
+__all__ = [
+    "EmailActionView",
+    "NavCountsView",
+    "ProfileView",
+    "RequestListView",
+    "RequestWithdrawView",
+    "SavedViewCreateView",
+    "SavedViewDeleteView",
+    "TaskBulkView",
+    "TaskClaimView",
+    "TaskCommentView",
+    "TaskCompleteView",
+    "TaskDelegateView",
+    "TaskDetailView",
+    "TaskListView",
+    "TaskReleaseView",
+    "TaskRequestInfoView",
+]

@@ -1,0 +1,146 @@
+"""The three-pane task lists (my tasks, queue, done), bulk decisions and the nav counts."""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.timesince import timesince
+from django.views import View
+
+from tasks_inbox.forms import BulkDecisionForm, SavedViewForm, TaskFilterForm
+from tasks_inbox.selectors.tasks import (
+    filter_tasks,
+    saved_views_for,
+    task_for_user,
+    tasks_for,
+    workflows_for,
+)
+from tasks_inbox.services.errors import TaskNotFound
+from tasks_inbox.services.tasks import complete_tasks, summarize
+
+from .base import safe_next, url_with
+from .tasks import task_context
+
+PAGE_SIZE = 25
+
+LISTS = {
+    "mine": {
+        "title": "My tasks",
+        "empty": "Nothing waits for you",
+        "hint": "Tasks given to you, or that you take from a queue, appear here.",
+    },
+    "queue": {
+        "title": "Queue",
+        "empty": "The queue is empty",
+        "hint": "Open tasks of your groups appear here for anyone of you to take.",
+    },
+    "done": {
+        "title": "Done",
+        "empty": "Nothing decided yet",
+        "hint": "Tasks you decided or answered appear here.",
+    },
+}
+
+
+class TaskListView(LoginRequiredMixin, View):
+    """A list with filters and saved views on the left, the tasks in the middle and the
+    selected task (`?task=ID`, or loaded by htmx from a row) on the right."""
+
+    scope = "mine"
+
+    def get(self, request):
+        user = request.user
+        filters = TaskFilterForm(request.GET or None, workflows=workflows_for(user))
+        params = filters.params()
+        tasks = filter_tasks(tasks_for(user, self.scope), params)
+        page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+        # The list as it is shown (filters and page), to come back to after an action.
+        shown = {**params, **({"page": page.number} if page.number > 1 else {})}
+        selected_id = request.GET.get("task", "")
+        for task in page:
+            task.list_url = url_with(request.path, {**shown, "task": task.pk})
+            task.is_selected = str(task.pk) == selected_id
+            task.age = timesince(task.created_at, depth=1)
+        context = {
+            "scope": self.scope,
+            "nav_active": self.scope,
+            "list": LISTS[self.scope],
+            "filters": filters,
+            "params": params,
+            "filtered": bool(params),
+            "page": page,
+            "page_range": page.paginator.get_elided_page_range(
+                page.number, on_each_side=1, on_ends=1
+            ),
+            "list_url": url_with(request.path, shown),
+            "saved_views": self._saved_views(params),
+            "save_view_form": SavedViewForm(
+                user,
+                initial={"scope": self.scope, "next": url_with(request.path, params), **params},
+            ),
+            "bulk": self.scope != "done",
+        }
+        context.update(self._detail(request, selected_id))
+        return render(request, "tasks_inbox/task_list.html", context)
+
+    def _detail(self, request, selected_id):
+        if not selected_id.isdigit():
+            return {}
+        try:
+            task = task_for_user(request.user, int(selected_id))
+        except TaskNotFound:
+            return {"detail_missing": True}
+        # The pane shows the same partial as the task page, with the same context.
+        detail = task_context(request, task, next_url=request.get_full_path(), standalone=False)
+        return {**detail, "selected": task}
+
+    def _saved_views(self, params):
+        user = self.request.user
+        current = {k: str(v) for k, v in params.items()}
+        return [
+            {
+                "view": view,
+                "url": url_with(reverse(f"inbox:{view.scope}"), view.params),
+                "active": view.scope == self.scope and view.params == current,
+                "own": view.owner_id == user.pk,
+            }
+            for view in saved_views_for(user)
+        ]
+
+
+class TaskBulkView(LoginRequiredMixin, View):
+    """Decide the checked tasks with one outcome; each is checked on its own and the
+    summary says what was refused and why."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        form = BulkDecisionForm(request.POST)
+        back = safe_next(request, request.POST.get("next"), reverse("inbox:mine"))
+        if not form.is_valid():
+            for errors in form.errors.values():
+                messages.warning(request, " ".join(errors))
+            return redirect(back)
+        outcome = form.cleaned_data["outcome"]
+        results = complete_tasks(
+            form.cleaned_data["task_ids"],
+            actor=request.user,
+            outcome=outcome,
+            comment=form.cleaned_data["comment"],
+        )
+        text = summarize(results, outcome)
+        text = text if text.endswith(".") else f"{text}."
+        if all(result.ok for result in results):
+            messages.success(request, text)
+        else:
+            messages.warning(request, text)
+        return redirect(back)
+
+
+class NavCountsView(LoginRequiredMixin, View):
+    """The nav links with their counts, polled by htmx (`nav_counts` comes from the
+    context processor)."""
+
+    def get(self, request):
+        return render(request, "tasks_inbox/partials/nav_counts.html")

@@ -1,0 +1,94 @@
+"""A person's own settings: away dates and substitute; saved inbox views."""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views import View
+
+from tasks_inbox.forms import AbsenceForm, SavedViewForm
+from tasks_inbox.models import Profile
+from tasks_inbox.services.people import delete_view, save_view, set_absence
+
+from .base import TaskErrorMixin, safe_next, url_with
+
+
+class ProfileView(LoginRequiredMixin, TaskErrorMixin, View):
+    """Away settings: while away, new tasks go to the substitute."""
+
+    template_name = "tasks_inbox/profile.html"
+
+    def get(self, request):
+        profile = Profile.objects.filter(user=request.user).select_related("substitute").first()
+        initial = {}
+        if profile is not None:
+            initial = {
+                "absent_from": profile.absent_from,
+                "absent_until": profile.absent_until,
+                "substitute": profile.substitute,
+            }
+        return self.page(AbsenceForm(request.user, initial=initial), profile)
+
+    def post(self, request):
+        self.form = AbsenceForm(request.user, request.POST)
+        if not self.form.is_valid():
+            return self.page(self.form, status=400)
+        data = self.form.cleaned_data
+        profile = set_absence(
+            actor=request.user,
+            absent_from=data["absent_from"],
+            absent_until=data["absent_until"],
+            substitute=data["substitute"],
+        )
+        if profile.absent_from or profile.absent_until:
+            messages.success(request, "Your away settings are saved.")
+        else:
+            messages.success(request, "You are not marked as away.")
+        return redirect("inbox:profile")
+
+    def invalid(self, exc):
+        self.form.add_service_errors(exc.errors)
+        return self.page(self.form, status=400)
+
+    def page(self, form, profile=None, status=200):
+        if profile is None:
+            profile = Profile.objects.filter(user=self.request.user).first()
+        return render(
+            self.request,
+            self.template_name,
+            {"form": form, "profile": profile, "nav_active": "profile"},
+            status=status,
+        )
+
+
+class SavedViewCreateView(LoginRequiredMixin, TaskErrorMixin, View):
+    """Save the current filters of a list under a name, maybe shared with a group."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        form = SavedViewForm(request.user, request.POST)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                messages.error(request, " ".join(errors))
+            return redirect(self.back_url())
+        data = form.cleaned_data
+        view = save_view(
+            actor=request.user,
+            name=data["name"],
+            scope=data["scope"],
+            params=form.view_params(),
+            shared_with=data["shared_with"],
+        )
+        shared = f", shared with {view.shared_with.name}" if view.shared_with else ""
+        messages.success(request, f"View “{view.name}” saved{shared}.")
+        return redirect(url_with(reverse(f"inbox:{view.scope}"), view.params))
+
+
+class SavedViewDeleteView(LoginRequiredMixin, TaskErrorMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        delete_view(pk, actor=request.user)
+        messages.success(request, "The view was deleted.")
+        return redirect(safe_next(request, request.POST.get("next"), reverse("inbox:mine")))
