@@ -15,6 +15,7 @@ from tasks_inbox.forms import (
     outcome_label,
 )
 from tasks_inbox.models import CommentKind, TaskKind, TaskStatus
+from tasks_inbox.selectors.access import role_for
 from tasks_inbox.selectors.tasks import (
     available_actions,
     conversation_for,
@@ -129,6 +130,13 @@ def _holder_notice(task, user, actions):
         and "complete" not in actions
     ):
         return f"{task.assignee.get_username()} is working on this task."
+    if task.assignee_id not in (None, user.pk) and "complete" in actions:
+        role = role_for(user, task)
+        if role.on_behalf_of is not None:
+            return (
+                f"{role.on_behalf_of.get_username()} is away: you act on their behalf, "
+                "and the decision is recorded as yours for them."
+            )
     return None
 
 

@@ -3,11 +3,12 @@ people should see them (a message on the page, never an error page)."""
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from orchestrate.models import InstanceStatus
-from tasks_inbox.models import Task, TaskKind, TaskStatus
+from tasks_inbox.models import Profile, Task, TaskKind, TaskStatus
 from tasks_inbox.services.tasks import claim_task, complete_task
-from tests.tasks_inbox.factories import approval_workflow, start
+from tests.tasks_inbox.factories import approval_workflow, people, start
 
 from .conftest import messages_of
 
@@ -232,3 +233,22 @@ def test_step_form_fields_are_rendered_and_checked(broker, login, users):
     assert response.status_code == 302
     task.refresh_from_db()
     assert task.data["cost_centre"] == "CC-1" and task.data["amount"] == 12.5
+
+
+def test_a_substitute_sees_whom_they_act_for(broker, client):
+
+    from tests.tasks_inbox.factories import approval_workflow, start
+
+    users = people()
+    approval_workflow(key="direct", approvers={"users": ["dave"], "policy": "all"})
+    start("direct", users["alice"])
+    today = timezone.localdate()
+    Profile.objects.create(
+        user=users["dave"], absent_from=today, absent_until=today, substitute=users["erin"]
+    )
+    task = Task.objects.get(step_key="review")
+    client.force_login(users["erin"])
+    listing = client.get("/inbox/")
+    assert "for dave (away)" in listing.content.decode()
+    page = client.get(f"/inbox/tasks/{task.pk}/")
+    assert "dave is away: you act on their behalf" in page.content.decode()
