@@ -43,6 +43,30 @@ def refusal(exc):
 
 
 EDITABLE_FIELDS = ["title", "description", "priority", "due_at"]
+READ_ONLY_SECTIONS = [
+    (
+        "Where it stands",
+        [
+            "status",
+            "kind",
+            "instance",
+            "step_run",
+            "step_key",
+            "parent",
+            "assignee",
+            "candidate_group",
+            "candidate_users",
+            "excluded_users",
+            "created_at",
+            "claimed_at",
+        ],
+    ),
+    ("What the step asks", ["outcomes", "comment_required_for", "form", "can_request_info"]),
+    (
+        "Decision",
+        ["outcome", "comment", "data", "decided_by", "decided_on_behalf_of", "completed_at"],
+    ),
+]
 
 
 @admin.register(Task)
@@ -64,69 +88,11 @@ class TaskAdmin(GuardedModelAdmin):
     list_select_related = ["instance__definition", "assignee", "candidate_group"]
     fieldsets = [
         (None, {"fields": EDITABLE_FIELDS}),
-        (
-            "Where it stands",
-            {
-                "fields": [
-                    "status",
-                    "kind",
-                    "instance",
-                    "step_run",
-                    "step_key",
-                    "parent",
-                    "assignee",
-                    "candidate_group",
-                    "candidate_users",
-                    "excluded_users",
-                    "created_at",
-                    "claimed_at",
-                ]
-            },
-        ),
-        (
-            "What the step asks",
-            {"fields": ["outcomes", "comment_required_for", "form", "can_request_info"]},
-        ),
-        (
-            "Decision",
-            {
-                "fields": [
-                    "outcome",
-                    "comment",
-                    "data",
-                    "decided_by",
-                    "decided_on_behalf_of",
-                    "completed_at",
-                ]
-            },
-        ),
+        *((name, {"fields": fields}) for name, fields in READ_ONLY_SECTIONS),
     ]
     # Everything but the wording, priority and due date: status, assignment and decision
     # change only through the services, which lock, check and audit.
-    readonly_fields = [
-        "status",
-        "kind",
-        "instance",
-        "step_run",
-        "step_key",
-        "parent",
-        "assignee",
-        "candidate_group",
-        "candidate_users",
-        "excluded_users",
-        "created_at",
-        "claimed_at",
-        "outcomes",
-        "comment_required_for",
-        "form",
-        "can_request_info",
-        "outcome",
-        "comment",
-        "data",
-        "decided_by",
-        "decided_on_behalf_of",
-        "completed_at",
-    ]
+    readonly_fields = [field for _, fields in READ_ONLY_SECTIONS for field in fields]
     inlines = [TaskCommentInline]
     actions = ["release_selected"]
 

@@ -5,18 +5,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from tasks_inbox.models import Task
-from tests.tasks_inbox.factories import approval_workflow, people, start
-
-
-@pytest.fixture(autouse=True)
-def _broker(broker):
-    """No test here may reach a real broker."""
-    return broker
-
-
-@pytest.fixture
-def users():
-    return people()
+from tests.tasks_inbox.factories import approval_workflow, start
 
 
 @pytest.fixture

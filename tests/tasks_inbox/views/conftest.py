@@ -3,12 +3,7 @@
 import pytest
 
 from tasks_inbox.models import Task
-from tests.tasks_inbox.factories import approval_workflow, people, start
-
-
-@pytest.fixture
-def users(db):
-    return people()
+from tests.tasks_inbox.factories import approval_workflow, start
 
 
 @pytest.fixture
