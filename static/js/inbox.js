@@ -253,9 +253,31 @@
     updateBulkState();
     if (touchesDetail(event.detail.target)) {
       syncSelectionWithDetail();
+      markSelection();
       focusDetailHeading();
     }
   });
+
+  // On a narrow screen a selected task is shown first, with a way back to the list
+  // (the server does the same for a page loaded with ?task=ID).
+  function markSelection() {
+    const inbox = document.querySelector(".inbox");
+    const detail = document.querySelector(".inbox-detail");
+    if (!inbox || !detail || !detail.querySelector("[data-task-id]")) return;
+    inbox.classList.add("has-selection");
+    if (!detail.querySelector(".pane-back")) {
+      const back = document.createElement("p");
+      back.className = "back-link pane-back";
+      const link = document.createElement("a");
+      const url = new URL(window.location.href);
+      url.searchParams.delete("task");
+      link.href = url.pathname + url.search;
+      link.textContent = "\u2190 Back to the list";
+      back.appendChild(link);
+      detail.prepend(back);
+    }
+    if (window.matchMedia("(max-width: 899px)").matches) window.scrollTo(0, 0);
+  }
 
   // Conflicts and validation errors come back as 409/422 with a partial explaining what
   // happened (e.g. "someone else claimed this task"); show it instead of doing nothing.
