@@ -46,6 +46,8 @@ TIMINGS = {
     "ORCHESTRATE_MAX_LOST_ATTEMPTS": 3,
 }
 ACTION_MODULES = "tests.integration.actions"
+WORKER_APP_NAME = "orchestrate-it-worker"
+
 # The venv's own `celery`, next to the interpreter that runs pytest.
 CELERY = Path(sys.executable).with_name("celery")
 DEFAULT_TIMEOUT = 60
@@ -193,11 +195,12 @@ class Cluster:
 
     # --- the database -------------------------------------------------------------------
     def other_connections(self):
-        """Connections to the test database other than this process's own."""
+        """Connections of worker processes to the test database."""
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                "WHERE datname = current_database() AND application_name = %s",
+                [WORKER_APP_NAME],
             )
             return cursor.fetchone()[0]
 
@@ -236,6 +239,9 @@ def cluster(transactional_db, settings, monkeypatch, tmp_path):
         "CELERY_BROKER_URL": broker_url,
         "ORCHESTRATE_ACTION_MODULES": ACTION_MODULES,
         "PYTHONUNBUFFERED": "1",
+        # libpq names the workers' connections, so the tests can tell them from their own
+        # (a live server of the browser tests keeps connections too).
+        "PGAPPNAME": WORKER_APP_NAME,
         WORKER_FLAG: "1",
         **{name: str(value) for name, value in TIMINGS.items()},
     }

@@ -62,6 +62,7 @@ def test_a_worker_killed_mid_run_loses_no_instance_and_repeats_no_completed_step
         return finished and busy
 
     cluster.wait_for(mid_run, "a step to complete and another to be running")
+    assert cluster.other_connections() > 0  # the worker's connections are told apart
     cluster.kill(first)
     # Once PostgreSQL has closed the dead worker's connections, whatever it was writing
     # is committed or rolled back: the rows show where it stopped.
