@@ -9,6 +9,8 @@ from django.utils.translation import ngettext
 
 from orchestrate.models import (
     AuditEvent,
+    BusinessCalendar,
+    Holiday,
     Instance,
     Step,
     StepRun,
@@ -156,3 +158,18 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    fields = ["date", "name", "yearly"]
+    extra = 1
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    """Working hours and holidays; `BusinessCalendar.clean` checks the hours and the zone."""
+
+    list_display = ["key", "name", "time_zone", "is_default"]
+    search_fields = ["key", "name"]
+    inlines = [HolidayInline]

@@ -21,6 +21,12 @@ def setup_periodic_tasks(sender, **kwargs):
         sender.signature("orchestrate.sweep_due_work"),
         name="sweep due work",
     )
+    # Reminders and escalation levels that are due, and the daily overdue digests.
+    sender.add_periodic_task(
+        settings.ORCHESTRATE_SWEEP_SECONDS,
+        sender.signature("tasks_inbox.sweep_task_timers"),
+        name="fire due task timers",
+    )
     # Mails whose message was lost are sent again (the outbox row says what is unsent).
     sender.add_periodic_task(
         30.0,

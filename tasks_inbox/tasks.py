@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from tasks_inbox.services import notifications
+from tasks_inbox.services import notifications, sla
 
 
 @shared_task(name=notifications.SEND_NOTIFICATION)
@@ -13,3 +13,14 @@ def send_notification(notification_id):
 @shared_task(name="tasks_inbox.sweep_notifications")
 def sweep_notifications():
     notifications.sweep_unsent()
+
+
+@shared_task(name="tasks_inbox.sweep_task_timers")
+def sweep_task_timers():
+    sla.fire_due_timers()
+    sla.queue_overdue_digests()
+
+
+@shared_task(name=sla.SEND_DIGEST)
+def send_digest(digest_id):
+    sla.send_digest(digest_id)

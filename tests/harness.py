@@ -11,12 +11,14 @@ from orchestrate import tasks
 from orchestrate.engine import dispatch
 from tasks_inbox import tasks as inbox_tasks
 from tasks_inbox.services.notifications import SEND_NOTIFICATION
+from tasks_inbox.services.sla import SEND_DIGEST
 
 _TASKS = {
     dispatch.RUN_STEP: tasks.run_step,
     dispatch.WAKE_STEP: tasks.wake_step,
     dispatch.RESUME_PARENT: tasks.resume_parent,
     SEND_NOTIFICATION: inbox_tasks.send_notification,
+    SEND_DIGEST: inbox_tasks.send_digest,
 }
 
 

@@ -89,7 +89,8 @@ ASSIGN_KEYS = ("group", "to", "strategy", "exclude")
 APPROVERS_KEYS = ("users", "group", "policy", "quorum")
 FORM_FIELD_KEYS = ("name", "type", "label", "required", "default", "min", "max")
 ESCALATION_KEYS = ("after", "action", "to", "outcome")
-ESCALATION_TARGET_KEYS = ("user", "group")
+ESCALATION_TARGET_KEYS = ("user", "group", "manager")
+MANAGER_OF = ("assignee", "initiator")
 REQUEST_INFO_KEYS = ("to",)
 
 PRIORITIES = ("low", "normal", "high", "urgent")
@@ -893,9 +894,12 @@ class _Validator:
         self.check_keys(loc, target, ESCALATION_TARGET_KEYS, "in an escalation `to`")
         present = [k for k in ESCALATION_TARGET_KEYS if k in target]
         if len(present) != 1:
-            self.error(loc, "`to` needs exactly one of `user` or `group`")
+            self.error(loc, "`to` needs exactly one of `user`, `group` or `manager`")
         for key in present:
-            self.check_string((*loc, key), target[key], f"`{key}`")
+            if key == "manager":
+                self.check_choice((*loc, key), target[key], MANAGER_OF, "`manager`")
+            else:
+                self.check_string((*loc, key), target[key], f"`{key}`")
 
     def check_join_step(self, loc, spec):
         mode = spec.get("mode", "all")

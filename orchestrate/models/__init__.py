@@ -1,4 +1,5 @@
 from .audit import AuditEvent, AuditKind
+from .calendars import BusinessCalendar, Holiday
 from .definitions import (
     Step,
     StepType,
@@ -21,6 +22,8 @@ __all__ = [
     "LIVE_STEP_STATUSES",
     "AuditEvent",
     "AuditKind",
+    "BusinessCalendar",
+    "Holiday",
     "Instance",
     "InstanceStatus",
     "Step",

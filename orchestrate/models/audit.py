@@ -38,6 +38,11 @@ class AuditKind(models.TextChoices):
     TASK_CANCELLED = "task.cancelled"
     TASK_EXPIRED = "task.expired"
     REQUEST_WITHDRAWN = "request.withdrawn"
+    TASK_REMINDED = "task.reminded"
+    TASK_ESCALATED = "task.escalated"
+    TASK_SNOOZED = "task.snoozed"
+    SLA_PAUSED = "sla.paused"
+    SLA_RESUMED = "sla.resumed"
 
 
 class AuditQuerySet(models.QuerySet):

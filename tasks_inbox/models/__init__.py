@@ -6,24 +6,31 @@ from .tasks import (
     LIVE_TASK_STATUSES,
     CommentKind,
     Priority,
+    SlaState,
     Task,
     TaskComment,
     TaskKind,
     TaskStatus,
 )
+from .timers import DigestLog, TaskTimer, TimerKind, TimerStatus
 
 __all__ = [
     "ACTIONABLE_TASK_STATUSES",
     "LIVE_TASK_STATUSES",
     "ActionLink",
     "CommentKind",
+    "DigestLog",
     "Notification",
     "NotificationKind",
     "Priority",
     "Profile",
     "SavedView",
+    "SlaState",
     "Task",
     "TaskComment",
     "TaskKind",
     "TaskStatus",
+    "TaskTimer",
+    "TimerKind",
+    "TimerStatus",
 ]

@@ -18,6 +18,8 @@ class NotificationKind(models.TextChoices):
     ANSWERED = "answered"  # your question was answered
     DECIDED = "decided"  # a task of your request was decided
     WITHDRAWN = "withdrawn"  # the request of your task was withdrawn
+    REMINDER = "reminder"  # your task is due soon
+    ESCALATED = "escalated"  # a task is late and you are its escalation
 
 
 class Notification(models.Model):

@@ -24,6 +24,14 @@ class Profile(models.Model):
         on_delete=models.SET_NULL,
         related_name="substitute_for",
     )
+    # Escalations with `to: {manager: assignee}` go to this person.
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reports",
+    )
 
     def __str__(self):
         return f"Profile of {self.user}"
@@ -34,6 +42,8 @@ class Profile(models.Model):
             errors["absent_until"] = "The last day of absence comes before the first."
         if self.substitute_id and self.substitute_id == self.user_id:
             errors["substitute"] = "A person cannot be their own substitute."
+        if self.manager_id and self.manager_id == self.user_id:
+            errors["manager"] = "A person cannot be their own manager."
         if (self.absent_from or self.absent_until) and not self.substitute_id:
             errors["substitute"] = "Name a substitute for the time you are away."
         if errors:

@@ -48,6 +48,12 @@ class Priority(models.IntegerChoices):
         raise ValueError(f"unknown priority {name!r}")
 
 
+class SlaState(models.TextChoices):
+    ON_TRACK = "on_track", "on track"
+    AT_RISK = "at_risk", "at risk"
+    BREACHED = "breached", "breached"
+
+
 class Task(models.Model):
     step_run = models.ForeignKey(
         "orchestrate.StepRun", on_delete=models.CASCADE, related_name="tasks"
@@ -111,6 +117,17 @@ class Task(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # SLA: from `at_risk_at` the task is at risk (its last quarter, or its first
+    # reminder), from `due_at` breached. While a question waits for its answer the clock
+    # stops (`paused_at`); on the answer the due times move on by the pause.
+    at_risk_at = models.DateTimeField(null=True, blank=True)
+    due_explanation = models.CharField(max_length=300, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    paused_seconds = models.PositiveIntegerField(default=0)
+    business = models.BooleanField(default=False)
+    calendar_key = models.CharField(max_length=100, blank=True)
+    # The assignee hid the task from the default inbox view until then (clock runs on).
+    snoozed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -147,6 +164,17 @@ class Task(models.Model):
     def is_overdue(self):
         return self.due_at is not None and self.is_live and self.due_at < timezone.now()
 
+    def sla_state(self, now=None):
+        """on_track, at_risk or breached (None without a due time); frozen while paused."""
+        if self.due_at is None:
+            return None
+        at = self.paused_at or self.completed_at or now or timezone.now()
+        if at >= self.due_at:
+            return SlaState.BREACHED
+        if self.at_risk_at is not None and at >= self.at_risk_at:
+            return SlaState.AT_RISK
+        return SlaState.ON_TRACK
+
     def needs_comment(self, outcome):
         return outcome in self.comment_required_for
 
@@ -173,13 +201,27 @@ class Task(models.Model):
         self.assignee = user
         self.claimed_at = now
 
+    @transition(
+        field=status,
+        source=[TaskStatus.OPEN, TaskStatus.CLAIMED],
+        target=TaskStatus.OPEN,
+    )
+    def requeue(self, group):
+        """Escalation moves the task to another group's queue."""
+        self.candidate_group = group
+        self.assignee = None
+        self.claimed_at = None
+
     @transition(field=status, source=TaskStatus.CLAIMED, target=TaskStatus.INFO_REQUESTED)
-    def hold_for_info(self):
-        """A question was asked: the task waits for the answer."""
+    def hold_for_info(self, now):
+        """A question was asked: the task waits for the answer; its SLA clock stops."""
+        self.paused_at = now
 
     @transition(field=status, source=TaskStatus.INFO_REQUESTED, target=TaskStatus.CLAIMED)
-    def resume_after_info(self):
-        """The answer came: the task is back with the same assignee."""
+    def resume_after_info(self, now):
+        """The answer came: the task is back with the same assignee; the clock runs."""
+        self.paused_seconds += int((now - self.paused_at).total_seconds()) if self.paused_at else 0
+        self.paused_at = None
 
     @transition(
         field=status,

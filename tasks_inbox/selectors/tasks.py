@@ -16,6 +16,7 @@ from tasks_inbox.models import (
     TaskStatus,
 )
 from tasks_inbox.services.errors import TaskNotFound
+from tasks_inbox.services.sla import sla_rank
 
 from .access import absent_principals, role_for, visible_tasks
 
@@ -28,6 +29,7 @@ SORTS = {
     "-age": ("-created_at",),
 }
 DUE_CHOICES = ("overdue", "today", "week")
+SLA_STATES = ("on_track", "at_risk", "breached")  # in the order of `sla_rank`
 
 _LIST_RELATED = ("instance__definition", "assignee", "candidate_group")
 
@@ -93,8 +95,16 @@ def filter_tasks(tasks, params, *, now=None):
         if text.lstrip("#").isdigit():
             match |= Q(pk=int(text.lstrip("#"))) | Q(instance_id=int(text.lstrip("#")))
         tasks = tasks.filter(match)
+    snoozed = Q(snoozed_until__gt=now, status__in=LIVE_TASK_STATUSES)
+    # Snoozed tasks are hidden unless asked for (`snoozed=1` lists only them).
+    tasks = tasks.filter(snoozed) if params.get("snoozed") == "1" else tasks.exclude(snoozed)
+    sla = params.get("sla")
+    if sla in SLA_STATES:
+        tasks = tasks.annotate(sla_rank=sla_rank()).filter(sla_rank=SLA_STATES.index(sla))
     sort = params.get("sort")
-    if sort in SORTS:
+    if sort == "sla":
+        tasks = tasks.annotate(sla_rank=sla_rank()).order_by("-sla_rank", "due_at", "id")
+    elif sort in SORTS:
         tasks = tasks.order_by(*SORTS[sort], "id")
     return tasks
 

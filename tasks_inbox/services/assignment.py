@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db.models import Count, Q
 
-from orchestrate.engine.durations import parse_duration
+from orchestrate.engine.calendars import CalendarError
 from orchestrate.engine.templating import render
 from orchestrate.models import AuditKind, StepRunStatus
 from tasks_inbox.models import (
@@ -21,9 +21,10 @@ from tasks_inbox.models import (
     Task,
     TaskKind,
     TaskStatus,
+    TaskTimer,
 )
 
-from . import notifications
+from . import notifications, sla
 
 User = get_user_model()
 
@@ -41,7 +42,12 @@ def on_human_step_entered(engine, run, step):
     except AssignmentError as exc:
         engine.raise_incident(run, f"assignment: {exc}")
         return
-    engine.after_write.append(lambda: _write_tasks(engine, run, step, plans))
+    try:
+        times = sla.plan_times(engine.now, step, engine.instance.version.calendar)
+    except CalendarError as exc:
+        engine.raise_incident(run, f"due: {exc}")
+        return
+    engine.after_write.append(lambda: _write_tasks(engine, run, step, plans, times))
 
 
 def on_human_step_closed(engine, run, step):
@@ -190,12 +196,10 @@ def task_fields(engine, step):
     context = engine.template_context()
     title = render(step.get("title") or step.get("name") or step["key"], context)
     outcomes = DEFAULT_OUTCOMES if "approvers" in step else step.get("outcomes", DEFAULT_OUTCOMES)
-    due = step.get("due")
     return {
         "title": title.strip()[:300] or step["key"],
         "description": render(step.get("description") or "", context).strip(),
         "priority": Priority.from_name(step.get("priority", "normal")),
-        "due_at": engine.now + parse_duration(due) if due else None,
         "outcomes": list(outcomes),
         "comment_required_for": list(step.get("comment_required_for") or []),
         "form": list(step.get("form") or []),
@@ -203,11 +207,12 @@ def task_fields(engine, step):
     }
 
 
-def _write_tasks(engine, run, step, planned):
+def _write_tasks(engine, run, step, planned, planned_times):
     if run.status != StepRunStatus.WAITING:
         return  # closed again in the same transaction
     plans, excluded = planned
-    fields = task_fields(engine, step)
+    times, timers = planned_times
+    fields = {**task_fields(engine, step), **times}
     tasks = []
     for plan in plans:
         task = Task(
@@ -224,6 +229,14 @@ def _write_tasks(engine, run, step, planned):
         )
         tasks.append(task)
     Task.objects.bulk_create(tasks)
+    if timers:
+        TaskTimer.objects.bulk_create(
+            [
+                TaskTimer(task=task, kind=t.kind, level=t.level, spec=t.spec, due_at=t.due_at)
+                for task in tasks
+                for t in timers
+            ]
+        )
     if excluded:
         Task.excluded_users.through.objects.bulk_create(
             [
@@ -274,6 +287,7 @@ def close_tasks_of_run(engine, run):
             reason="the step timed out" if expired else _why_closed(run),
         )
     Task.objects.bulk_update(tasks, ["status", "completed_at"])
+    sla.skip_timers([task.pk for task in tasks], engine.now)
 
 
 def _why_closed(run):

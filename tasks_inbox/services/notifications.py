@@ -94,6 +94,8 @@ SUBJECTS = {
     NotificationKind.ANSWERED: "Your question was answered: {title}",
     NotificationKind.DECIDED: "Decided ({outcome}): {title}",
     NotificationKind.WITHDRAWN: "Withdrawn: {title}",
+    NotificationKind.REMINDER: "Reminder: {title}",
+    NotificationKind.ESCALATED: "Late: {title}",
 }
 
 

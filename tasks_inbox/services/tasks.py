@@ -27,7 +27,7 @@ from tasks_inbox.models import (
 )
 from tasks_inbox.selectors.access import actor_label, role_for
 
-from . import notifications
+from . import notifications, sla
 from .errors import TaskConflict, TaskForbidden, TaskInvalid, TaskNotFound
 from .forms import clean_form
 
@@ -37,7 +37,7 @@ PAST_TENSE = {"approve": "approved", "reject": "rejected", "answer": "answered"}
 
 
 # --- locking and checks ---------------------------------------------------------------
-def _lock(task_id):
+def lock_task(task_id):
     """Lock instance, step run and task (in the engine's order); TaskNotFound if gone."""
     ids = Task.objects.filter(pk=task_id).values_list("step_run_id", "instance_id").first()
     if ids is None:
@@ -149,7 +149,7 @@ def claim_task(task_id, *, actor):
     """Take an open task from the queue. Idempotent for its holder; 409 if someone
     else holds it or it is decided."""
     with transaction.atomic():
-        _instance, _run, task = _lock(task_id)
+        _instance, _run, task = lock_task(task_id)
         role = _role(actor, task)
         if task.status == TaskStatus.CLAIMED and task.assignee_id == actor.pk:
             return task
@@ -167,7 +167,7 @@ def release_task(task_id, *, actor):
     """Give a claimed task back to its queue (its holder, their substitute, or a
     granted user). A task assigned to one person has no queue: delegate it instead."""
     with transaction.atomic():
-        _instance, _run, task = _lock(task_id)
+        _instance, _run, task = lock_task(task_id)
         role = _role(actor, task)
         _check_live(task, actor)
         if task.status != TaskStatus.CLAIMED:
@@ -191,7 +191,7 @@ def delegate_task(task_id, *, actor, to, comment=""):
     """Hand the task to a colleague, who becomes its assignee. The colleague must be
     allowed to take it (separation of duties). Audited; the colleague gets a mail."""
     with transaction.atomic():
-        _instance, _run, task = _lock(task_id)
+        _instance, _run, task = lock_task(task_id)
         role = _role(actor, task)
         _check_live(task, actor)
         _check_holder(task, actor, role)
@@ -234,7 +234,7 @@ def complete_task(task_id, *, actor, outcome="", comment="", data=None, channel=
     """
     comment = (comment or "").strip()
     with transaction.atomic():
-        instance, run, task = _lock(task_id)
+        instance, run, task = lock_task(task_id)
         role = _role(actor, task)
         if task.kind == TaskKind.INFO:
             return _answer(task, actor, role, comment)
@@ -255,46 +255,66 @@ def complete_task(task_id, *, actor, outcome="", comment="", data=None, channel=
             raise TaskInvalid(errors)
         now = timezone.now()
         label = actor_label(actor, role)
-        task.complete(
-            outcome=outcome,
-            comment=comment,
-            data=values,
-            by=actor,
-            on_behalf_of=role.on_behalf_of,
-            now=now,
-        )
-        task.save()
-        if comment:
-            _comment(task, CommentKind.DECISION, actor, label, comment).save()
         engine = Engine(instance, actor=actor, actor_label=label, now=now)
-        engine.adopt(run)
-        engine.event(
-            AuditKind.TASK_COMPLETED,
+        record_decision(
+            engine,
             run,
-            task=task.pk,
+            task,
             outcome=outcome,
             comment=comment,
-            data=values,
+            values=values,
+            actor=actor,
+            on_behalf_of=role.on_behalf_of,
             channel=channel,
         )
-        step = graph_for(instance.version).step(run.step_key)
-        step_outcome, decision = _step_decision(run, step, task)
-        decisions = dict(instance.variables.get("decisions") or {})
-        decisions[run.step_key] = decision
-        engine.set_variables({**values, "decisions": decisions})
-        if step_outcome:
-            engine.complete_run(run, outcome=step_outcome)
-            engine.walk()
-        engine.finish()
-        if instance.started_by_id and instance.started_by_id != actor.pk:
-            notifications.queue(NotificationKind.DECIDED, task, instance.started_by)
         return task
+
+
+def record_decision(engine, run, task, *, outcome, comment, values, actor, on_behalf_of, channel):
+    """Write a checked decision (all locks held): the task, its conversation and audit,
+    `decisions.<step>` and form values, and, once the step has its outcome, the walk on.
+    Used by `complete_task` and by an escalation level that completes the task."""
+    instance = engine.instance
+    now = engine.now
+    task.complete(
+        outcome=outcome,
+        comment=comment,
+        data=values,
+        by=actor,
+        on_behalf_of=on_behalf_of,
+        now=now,
+    )
+    task.save()
+    sla.skip_timers([task.pk], now)
+    if comment:
+        _comment(task, CommentKind.DECISION, actor, engine.actor_label, comment).save()
+    engine.adopt(run)
+    engine.event(
+        AuditKind.TASK_COMPLETED,
+        run,
+        task=task.pk,
+        outcome=outcome,
+        comment=comment,
+        data=values,
+        channel=channel,
+    )
+    step = graph_for(instance.version).step(run.step_key)
+    step_outcome, decision = _step_decision(run, step, task)
+    decisions = dict(instance.variables.get("decisions") or {})
+    decisions[run.step_key] = decision
+    engine.set_variables({**values, "decisions": decisions})
+    if step_outcome:
+        engine.complete_run(run, outcome=step_outcome)
+        engine.walk()
+    engine.finish()
+    if instance.started_by_id and (actor is None or instance.started_by_id != actor.pk):
+        notifications.queue(NotificationKind.DECIDED, task, instance.started_by)
 
 
 def _decision_record(task):
     record = {
         "outcome": task.outcome,
-        "by": _name(task.decided_by),
+        "by": _name(task.decided_by) if task.decided_by_id else "escalation",
         "comment": task.comment,
         "at": task.completed_at.isoformat(),
     }
@@ -350,8 +370,10 @@ def _answer(task, actor, role, comment):
     )
     task.save()
     if parent.status == TaskStatus.INFO_REQUESTED:
-        parent.resume_after_info()
-        parent.save(update_fields=["status"])
+        parent.step_run_id = task.step_run_id
+        sla.resume_clock(parent, now, actor=actor, label=label)
+        parent.resume_after_info(now)
+        parent.save(update_fields=["status", "paused_at", "paused_seconds", "due_at", "at_risk_at"])
     _comment(parent, CommentKind.ANSWER, actor, label, comment).save()
     AuditEvent.objects.bulk_create(
         [
@@ -375,7 +397,7 @@ def request_info(task_id, *, actor, question, to=None):
     `request_info.to`, or the initiator) gets a task to answer. Returns that task."""
     question = (question or "").strip()
     with transaction.atomic():
-        instance, run, task = _lock(task_id)
+        instance, run, task = lock_task(task_id)
         role = _role(actor, task)
         if task.kind != TaskKind.DECISION:
             raise TaskConflict("Answer the question instead of asking another one.")
@@ -400,8 +422,9 @@ def request_info(task_id, *, actor, question, to=None):
         label = actor_label(actor, role)
         if task.status == TaskStatus.OPEN:
             task.claim(actor, now)
-        task.hold_for_info()
-        task.save(update_fields=["status", "assignee", "claimed_at"])
+        task.hold_for_info(now)
+        task.save(update_fields=["status", "assignee", "claimed_at", "paused_at"])
+        _audit(task, AuditKind.SLA_PAUSED, actor, label, reason="a question waits").save()
         info = Task.objects.create(
             step_run=run,
             instance=instance,
@@ -449,7 +472,7 @@ def add_comment(task_id, *, actor, text):
     """Add a comment to the task's conversation (anyone who may see the task)."""
     text = (text or "").strip()
     with transaction.atomic():
-        _instance, _run, task = _lock(task_id)
+        _instance, _run, task = lock_task(task_id)
         role = _role(actor, task, act=False)
         if not text:
             raise TaskInvalid({"text": "Write a comment."})
@@ -510,3 +533,28 @@ def _lower_first(message):
         if message.startswith(prefix):
             return message[len(prefix) :]
     return message[:1].lower() + message[1:]
+
+
+# --- snooze -------------------------------------------------------------------------------
+def snooze_task(task_id, *, actor, until):
+    """Hide a task one holds from the default inbox view until `until` (None: wake it
+    now). The SLA clock runs on. Audited."""
+    with transaction.atomic():
+        _instance, _run, task = lock_task(task_id)
+        role = _role(actor, task)
+        _check_live(task, actor)
+        if task.assignee_id is None or role.kind != "assignee":
+            raise TaskConflict("Only the person holding a task can snooze it.")
+        now = timezone.now()
+        if until is not None and until <= now:
+            raise TaskInvalid({"until": "Choose a time in the future."})
+        task.snoozed_until = until
+        task.save(update_fields=["snoozed_until"])
+        _audit(
+            task,
+            AuditKind.TASK_SNOOZED,
+            actor,
+            actor_label(actor, role),
+            until=until.isoformat() if until else None,
+        ).save()
+        return task

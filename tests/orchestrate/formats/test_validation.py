@@ -712,7 +712,7 @@ REFUSALS = [
             [{"after": "P1D", "action": "notify", "to": {"user": "a", "group": "b"}}],
         ),
         "steps[4].escalation[0].to",
-        "`to` needs exactly one of `user` or `group`",
+        "`to` needs exactly one of `user`, `group` or `manager`",
     ),
     (
         "escalation to unknown key",

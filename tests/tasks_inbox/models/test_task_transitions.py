@@ -12,8 +12,9 @@ CALLS = {
     "claim": lambda t: t.claim(None, NOW),
     "release": lambda t: t.release(),
     "assign": lambda t: t.assign(None, NOW),
-    "hold_for_info": lambda t: t.hold_for_info(),
-    "resume_after_info": lambda t: t.resume_after_info(),
+    "requeue": lambda t: t.requeue(None),
+    "hold_for_info": lambda t: t.hold_for_info(NOW),
+    "resume_after_info": lambda t: t.resume_after_info(NOW),
     "complete": lambda t: t.complete(
         outcome="approve", comment="", data={}, by=None, on_behalf_of=None, now=NOW
     ),
@@ -22,9 +23,11 @@ CALLS = {
 }
 
 ALLOWED = {
-    TaskStatus.OPEN: {"claim": "claimed", "assign": "claimed", "complete": "completed",
+    TaskStatus.OPEN: {"claim": "claimed", "assign": "claimed", "requeue": "open",
+                      "complete": "completed",
                       "cancel": "cancelled", "expire": "expired"},
-    TaskStatus.CLAIMED: {"release": "open", "assign": "claimed", "hold_for_info": "info_requested",
+    TaskStatus.CLAIMED: {"release": "open", "assign": "claimed", "requeue": "open",
+                         "hold_for_info": "info_requested",
                          "complete": "completed", "cancel": "cancelled", "expire": "expired"},
     TaskStatus.INFO_REQUESTED: {"resume_after_info": "claimed", "cancel": "cancelled",
                                 "expire": "expired"},
