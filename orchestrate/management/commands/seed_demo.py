@@ -16,6 +16,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from orchestrate.formats import load_document
+from orchestrate.models import BusinessCalendar, Holiday
 from orchestrate.services.definitions import import_workflow
 from orchestrate.services.instances import start_instance
 from tasks_inbox.models import Profile
@@ -32,6 +33,18 @@ USERS = {
     "erin": ("managers",),
     "maria": ("sla-viewers",),
 }
+
+# Yearly public holidays of the Berlin calendar (month, day).
+BERLIN_HOLIDAYS = {
+    (1, 1): "New Year's Day",
+    (5, 1): "Labour Day",
+    (10, 3): "German Unity Day",
+    (12, 25): "Christmas Day",
+    (12, 26): "Boxing Day",
+}
+
+# People's managers: escalations with `to: {manager: ...}` go to them.
+MANAGERS = {"alice": "carol", "bob": "dave", "carol": "dave", "erin": "dave"}
 
 # Requests that alice has open, so the inbox has something to show on the first visit
 # (business keys make starting them idempotent).
@@ -61,6 +74,7 @@ class Command(BaseCommand):
         password = os.environ.get("DEMO_PASSWORD", "orchestrate")
         with transaction.atomic():
             users = self._seed_users(password)
+        self._seed_calendars()
         for path in sorted(WORKFLOWS_DIR.glob("*.yaml")):
             self._import(path)
         self._seed_requests(users["alice"])
@@ -84,6 +98,10 @@ class Command(BaseCommand):
             user.groups.add(*(groups[name] for name in group_names))
             Token.objects.get_or_create(user=user)
             users[username] = user
+        for person, manager in MANAGERS.items():
+            Profile.objects.update_or_create(
+                user=users[person], defaults={"manager": users[manager]}
+            )
         # Erin is away for two weeks; carol takes her new tasks and may act on her old ones.
         today = timezone.localdate()
         Profile.objects.update_or_create(
@@ -95,6 +113,27 @@ class Command(BaseCommand):
             },
         )
         return users
+
+    def _seed_calendars(self):
+        """The Berlin office's calendar (vendor onboarding counts its due times in it)."""
+        with transaction.atomic():
+            berlin, _ = BusinessCalendar.objects.update_or_create(
+                key="berlin",
+                defaults={
+                    "name": "Berlin office (Mon-Fri 08:30-17:00, lunch 12:30-13:00)",
+                    "time_zone": "Europe/Berlin",
+                    "working_hours": {
+                        day: [["08:30", "12:30"], ["13:00", "17:00"]]
+                        for day in ("mon", "tue", "wed", "thu", "fri")
+                    },
+                },
+            )
+            for (month, day), name in BERLIN_HOLIDAYS.items():
+                Holiday.objects.update_or_create(
+                    calendar=berlin,
+                    date=datetime.date(2000, month, day),
+                    defaults={"name": name, "yearly": True},
+                )
 
     def _seed_requests(self, alice):
         for workflow_key, business_key, variables in DEMO_REQUESTS:
