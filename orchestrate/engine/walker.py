@@ -27,7 +27,7 @@ from orchestrate.models import (
     StepType,
 )
 
-from . import actions, dispatch, expressions
+from . import actions, calendars, dispatch, expressions
 from .durations import parse_duration
 from .graph import graph_for
 from .templating import render_value
@@ -464,7 +464,7 @@ class Engine:
         run = self._new_run(step["key"], via)
         try:
             due = self._timer_due(step)
-        except (expressions.ExpressionError, ValueError) as exc:
+        except (expressions.ExpressionError, calendars.CalendarError, ValueError) as exc:
             self.raise_incident(run, f"timer: {exc}")
             return
         if due <= self.now:
@@ -476,6 +476,13 @@ class Engine:
 
     def _timer_due(self, step):
         if "duration" in step:
+            if step.get("business"):
+                return calendars.add_duration(
+                    self.now,
+                    step["duration"],
+                    business=True,
+                    calendar=calendars.calendar_for(self.instance.version.calendar),
+                )
             return self.now + parse_duration(step["duration"])
         value = expressions.evaluate(step["until"], self.context())
         if isinstance(value, str):

@@ -669,3 +669,21 @@ def test_params_are_rendered_as_templates(broker):
     instance.refresh_from_db()
     echo = instance.variables["out"]["echo"]
     assert echo == {"text": "Order desk for Ann", "n": 250, "missing": "[]"}
+
+
+def test_a_business_timer_waits_working_time_of_the_default_calendar(broker):
+    friday = datetime.datetime(2026, 3, 6, 16, 0, tzinfo=datetime.UTC)
+    workflow(
+        "office_timer",
+        [
+            {"key": "start", "type": "start"},
+            {"key": "wait", "type": "timer", "duration": "PT2H", "business": True},
+            {"key": "end", "type": "end"},
+        ],
+        edges("start>wait", "wait>end"),
+    )
+    with time_machine.travel(friday, tick=False):
+        instance, _ = start_instance(workflow_key="office_timer")
+    run = StepRun.objects.get(instance=instance, step_key="wait")
+    # One working hour on Friday (to 17:00), one on Monday from 09:00.
+    assert run.due_at == datetime.datetime(2026, 3, 9, 10, 0, tzinfo=datetime.UTC)
