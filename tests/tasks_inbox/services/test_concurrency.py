@@ -1,14 +1,17 @@
 """Two people deciding the same task at the same moment: exactly one wins, the other is
 told who was first. Needs PostgreSQL (real row locks across connections)."""
 
+import datetime
 import threading
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from orchestrate.models import AuditEvent, AuditKind, InstanceStatus
-from tasks_inbox.models import Task, TaskStatus
+from tasks_inbox.models import Task, TaskStatus, TaskTimer
 from tasks_inbox.services.errors import TaskConflict
+from tasks_inbox.services.sla import fire_due_timers
 from tasks_inbox.services.tasks import claim_task, complete_task
 from tests.services import require_postgres
 from tests.tasks_inbox.factories import approval_workflow, people, start
@@ -72,3 +75,26 @@ def test_two_claims_at_once_exactly_one_holds_it(broker):
     task.refresh_from_db()
     assert task.status == TaskStatus.CLAIMED
     assert results.count(f"This task was already claimed by {task.assignee.username}.") == 1
+
+
+def test_two_sweeps_at_once_fire_each_level_exactly_once(broker):
+    require_postgres()
+    users = people()
+    approval_workflow(
+        escalation=[
+            {"after": "PT1M", "action": "raise_priority"},
+            {"after": "PT2M", "action": "raise_priority"},
+        ]
+    )
+    for _ in range(5):
+        start("approval", users["alice"])
+    later = timezone.now() + datetime.timedelta(minutes=5)
+    results = _race(
+        lambda: fire_due_timers(now=later),
+        lambda: fire_due_timers(now=later),
+        lambda: fire_due_timers(now=later),
+    )
+    assert results == ["ok", "ok", "ok"]
+    assert AuditEvent.objects.filter(kind=AuditKind.TASK_ESCALATED).count() == 10
+    assert set(TaskTimer.objects.values_list("status", flat=True)) == {"fired"}
+    assert set(Task.objects.values_list("priority", flat=True)) == {40}  # normal → urgent
