@@ -1,17 +1,28 @@
-"""Django admin for tasks, people's absence, saved views and the mail outbox.
+"""Django admin for tasks, people's absence and manager, saved views and the mail outbox.
 
-Operators read tasks here and grant object permissions per task (django-guardian:
-`view_task` to see one, `change_task` to act on it). A task's state changes only through
-the services: its status, assignment and decision are read-only, and the release action
-calls `release_task` for each task, with every check of the inbox.
+Operators read tasks here (with their SLA state and escalation history) and grant object
+permissions per task (django-guardian: `view_task` to see one, `change_task` to act on
+it). A task's state changes only through the services: its status, assignment, decision
+and SLA figures are read-only, and the release action calls `release_task` for each task,
+with every check of the inbox.
 """
 
 from django.contrib import admin, messages
 from django.utils.translation import ngettext
 from guardian.admin import GuardedModelAdmin
 
-from tasks_inbox.models import ActionLink, Notification, Profile, SavedView, Task, TaskComment
+from tasks_inbox.models import (
+    ActionLink,
+    Notification,
+    Profile,
+    SavedView,
+    SlaState,
+    Task,
+    TaskComment,
+    TaskTimer,
+)
 from tasks_inbox.services.errors import TaskError, TaskInvalid
+from tasks_inbox.services.sla import sla_rank
 from tasks_inbox.services.tasks import release_task
 
 
@@ -33,6 +44,26 @@ class TaskCommentInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     fields = ["created_at", "kind", "author_label", "addressee", "text"]
     readonly_fields = fields
+
+
+class TaskTimerInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """The task's reminders and escalation levels: when each was due, and what it did."""
+
+    model = TaskTimer
+    extra = 0
+    verbose_name = "reminder or escalation level"
+    verbose_name_plural = "Escalation history"
+    fields = ["kind", "level_number", "action", "due_at", "status", "fired_at", "result"]
+    readonly_fields = fields
+    ordering = ["due_at", "id"]
+
+    @admin.display(description="level")
+    def level_number(self, timer):
+        return timer.level + 1
+
+    @admin.display(description="action")
+    def action(self, timer):
+        return timer.spec.get("action", "") if timer.spec else "remind"
 
 
 def refusal(exc):
@@ -61,6 +92,19 @@ READ_ONLY_SECTIONS = [
             "claimed_at",
         ],
     ),
+    (
+        "SLA",
+        [
+            "sla_state",
+            "due_explanation",
+            "at_risk_at",
+            "paused_at",
+            "paused_seconds",
+            "business",
+            "calendar_key",
+            "snoozed_until",
+        ],
+    ),
     ("What the step asks", ["outcomes", "comment_required_for", "form", "can_request_info"]),
     (
         "Decision",
@@ -81,6 +125,7 @@ class TaskAdmin(GuardedModelAdmin):
         "candidate_group",
         "priority",
         "due_at",
+        "sla_state",
         "created_at",
     ]
     list_filter = ["status", "kind", "priority", "candidate_group"]
@@ -93,7 +138,7 @@ class TaskAdmin(GuardedModelAdmin):
     # Everything but the wording, priority and due date: status, assignment and decision
     # change only through the services, which lock, check and audit.
     readonly_fields = [field for _, fields in READ_ONLY_SECTIONS for field in fields]
-    inlines = [TaskCommentInline]
+    inlines = [TaskTimerInline, TaskCommentInline]
     actions = ["release_selected"]
 
     def get_queryset(self, request):
@@ -109,6 +154,7 @@ class TaskAdmin(GuardedModelAdmin):
                 "decided_on_behalf_of",
                 "parent",
             )
+            .annotate(sla_rank=sla_rank())
         )
 
     def save_model(self, request, obj, form, change):
@@ -130,6 +176,11 @@ class TaskAdmin(GuardedModelAdmin):
     def workflow(self, task):
         return task.instance.definition.key
 
+    @admin.display(description="SLA", ordering="sla_rank")
+    def sla_state(self, task):
+        state = task.sla_state()
+        return SlaState(state).label if state else None
+
     @admin.action(description="Release selected tasks", permissions=["change"])
     def release_selected(self, request, queryset):
         done, refused = 0, []
@@ -150,11 +201,11 @@ class TaskAdmin(GuardedModelAdmin):
 
 @admin.register(Profile)
 class ProfileAdmin(admin.ModelAdmin):
-    # Profile.clean checks the dates and the substitute; the admin form runs it.
-    list_display = ["user", "absent_from", "absent_until", "substitute"]
-    list_select_related = ["user", "substitute"]
-    search_fields = ["user__username", "substitute__username"]
-    autocomplete_fields = ["user", "substitute"]
+    # Profile.clean checks the dates, the substitute and the manager; the admin form runs it.
+    list_display = ["user", "absent_from", "absent_until", "substitute", "manager"]
+    list_select_related = ["user", "substitute", "manager"]
+    search_fields = ["user__username", "substitute__username", "manager__username"]
+    autocomplete_fields = ["user", "substitute", "manager"]
 
 
 @admin.register(SavedView)

@@ -3,11 +3,15 @@ labelled fields; every rule (who may, required comment, the step's form) lives i
 services, whose `TaskInvalid` errors come back onto the fields with `add_service_errors`.
 """
 
+import datetime
+
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils import timezone
 
-from tasks_inbox.models import Priority, TaskKind
-from tasks_inbox.selectors.tasks import DUE_CHOICES
+from tasks_inbox.models import Priority, Profile, SlaState, TaskKind
+from tasks_inbox.selectors.tasks import DUE_CHOICES, SLA_STATES
 from tasks_inbox.services.people import VIEW_PARAMS
 
 User = get_user_model()
@@ -38,6 +42,7 @@ SORT_CHOICES = [
     ("due", "Due date"),
     ("priority", "Priority"),
     ("age", "Oldest first"),
+    ("sla", "SLA (most urgent first)"),
 ]
 
 
@@ -63,7 +68,21 @@ class TaskFilterForm(forms.Form):
         required=False,
         choices=[("", "Any time"), *((key, DUE_LABELS[key]) for key in DUE_CHOICES)],
     )
+    sla = forms.ChoiceField(
+        label="SLA",
+        required=False,
+        choices=[
+            ("", "Any SLA state"),
+            *((key, SlaState(key).label.capitalize()) for key in SLA_STATES),
+        ],
+    )
     sort = forms.ChoiceField(label="Sort by", required=False, choices=SORT_CHOICES)
+    # Snoozed tasks are hidden from the lists; this shows only them.
+    snoozed = forms.BooleanField(
+        label="Snoozed",
+        required=False,
+        help_text="Only the tasks snoozed for later.",
+    )
 
     def __init__(self, data=None, *, workflows=(), **kwargs):
         kwargs.setdefault("auto_id", "filter-%s")
@@ -73,6 +92,10 @@ class TaskFilterForm(forms.Form):
         if current and current not in {key for key, _ in choices}:
             choices.append((current, current))
         self.fields["workflow"].widget.choices = choices
+
+    def clean_snoozed(self):
+        # As the selector and saved views take it: "1", or left out.
+        return "1" if self.cleaned_data["snoozed"] else ""
 
     def params(self):
         """The valid, non-empty filters as query parameters."""
@@ -241,6 +264,51 @@ class CommentForm(ServiceErrorsMixin, forms.Form):
         super().__init__(*args, **kwargs)
 
 
+SNOOZE_PRESETS = {"tomorrow": "Until tomorrow 9:00", "hour": "1 hour"}
+
+
+def snooze_preset(preset, now):
+    """The time a quick snooze button stands for: tomorrow 9:00 (local time) or in 1 hour."""
+    if preset == "hour":
+        return now + datetime.timedelta(hours=1)
+    tomorrow = timezone.localdate(now) + datetime.timedelta(days=1)
+    return timezone.make_aware(datetime.datetime.combine(tomorrow, datetime.time(9)))
+
+
+class SnoozeForm(ServiceErrorsMixin, forms.Form):
+    """Snooze a task until a time, or by a quick button (`preset`); the preset `wake`
+    brings it back now. `until` is None after cleaning for a wake-up."""
+
+    until = forms.DateTimeField(
+        label="Snooze until",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    preset = forms.ChoiceField(
+        required=False,
+        choices=[("", "Snooze"), *SNOOZE_PRESETS.items(), ("wake", "Unsnooze")],
+        widget=forms.HiddenInput,
+    )
+    next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, task, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"snooze{task.pk}-%s")
+        super().__init__(*args, **kwargs)
+        now = timezone.localtime()
+        self.fields["until"].widget.attrs["min"] = now.strftime("%Y-%m-%dT%H:%M")
+
+    def clean(self):
+        data = super().clean()
+        preset = data.get("preset")
+        if preset == "wake":
+            data["until"] = None
+        elif preset:
+            data["until"] = snooze_preset(preset, timezone.now())
+        elif data.get("until") is None and "until" not in self.errors:
+            self.add_error("until", "Choose a time, or one of the quick buttons.")
+        return data
+
+
 class EmailDecisionForm(ServiceErrorsMixin, forms.Form):
     comment = forms.CharField(
         label="Comment", required=False, max_length=TEXT_MAX, widget=_textarea(3)
@@ -269,14 +337,25 @@ class AbsenceForm(ServiceErrorsMixin, forms.Form):
         empty_label="Nobody",
         help_text="Gets your new tasks and may act on your tasks while you are away.",
     )
+    manager = forms.ModelChoiceField(
+        label="Manager",
+        required=False,
+        queryset=User.objects.none(),
+        empty_label="Nobody",
+        help_text="Escalations of your late tasks that go to your manager reach this person.",
+    )
 
     def __init__(self, user, *args, **kwargs):
         kwargs.setdefault("auto_id", "away-%s")
         super().__init__(*args, **kwargs)
-        self.fields["substitute"].queryset = (
-            User.objects.filter(is_active=True).exclude(pk=user.pk).order_by("username")
-        )
-        self.fields["substitute"].label_from_instance = lambda u: u.get_username()
+        colleagues = User.objects.exclude(pk=user.pk).order_by("username")
+        self.fields["substitute"].queryset = colleagues.filter(is_active=True)
+        # The current manager stays a valid choice after their account was deactivated,
+        # so that saving the absence does not fail on a field the person did not touch.
+        current = Profile.objects.filter(user=user).values("manager_id")
+        self.fields["manager"].queryset = colleagues.filter(Q(is_active=True) | Q(pk__in=current))
+        for name in ("substitute", "manager"):
+            self.fields[name].label_from_instance = lambda u: u.get_username()
 
 
 class SavedViewForm(ServiceErrorsMixin, forms.Form):

@@ -17,6 +17,7 @@ urlpatterns = [
     path("tasks/<int:pk>/request-info/", views.TaskRequestInfoView.as_view(), name="request-info"),
     path("tasks/<int:pk>/delegate/", views.TaskDelegateView.as_view(), name="delegate"),
     path("tasks/<int:pk>/comment/", views.TaskCommentView.as_view(), name="comment"),
+    path("tasks/<int:pk>/snooze/", views.TaskSnoozeView.as_view(), name="snooze"),
     path("requests/", views.RequestListView.as_view(), name="requests"),
     path("requests/<int:pk>/withdraw/", views.RequestWithdrawView.as_view(), name="withdraw"),
     path("views/", views.SavedViewCreateView.as_view(), name="save-view"),

@@ -8,10 +8,11 @@ whose errors the views translate.
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tasks_inbox.models import Priority, Task, TaskComment
+from tasks_inbox.models import Priority, SlaState, Task, TaskComment
 from tasks_inbox.selectors.tasks import (
     DUE_CHOICES,
     SCOPES,
+    SLA_STATES,
     SORTS,
     available_actions,
     conversation_for,
@@ -66,6 +67,13 @@ class TaskSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="For an info task: the task whose question it answers.",
     )
+    sla_state = serializers.SerializerMethodField(
+        help_text="on_track, at_risk (from `at_risk_at`) or breached (from `due_at`); null "
+        "without a due time. It stands still while a question waits (`paused`)."
+    )
+    paused = serializers.SerializerMethodField(
+        help_text="The SLA clock is stopped while a question waits for its answer."
+    )
     actions = serializers.SerializerMethodField(
         help_text="What you may do now: claim, release, complete, request_info, delegate, comment."
     )
@@ -85,6 +93,11 @@ class TaskSerializer(serializers.ModelSerializer):
             "candidate_group",
             "priority",
             "due_at",
+            "sla_state",
+            "at_risk_at",
+            "due_explanation",
+            "paused",
+            "snoozed_until",
             "created_at",
             "outcomes",
             "comment_required_for",
@@ -97,6 +110,15 @@ class TaskSerializer(serializers.ModelSerializer):
             "actions",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=SlaState.values, allow_null=True))
+    def get_sla_state(self, task):
+        state = task.sla_state()
+        return None if state is None else str(state)
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_paused(self, task):
+        return task.paused_at is not None
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_actions(self, task):
@@ -135,7 +157,24 @@ class TaskListParamsSerializer(serializers.Serializer):
         allow_blank=True,
         help_text="Text in the title, description, business key or workflow name; or an id.",
     )
-    sort = serializers.ChoiceField(choices=list(SORTS), required=False, allow_blank=True)
+    sla = serializers.ChoiceField(
+        choices=SLA_STATES, required=False, allow_blank=True, help_text="Only tasks in this state."
+    )
+    snoozed = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Only the snoozed tasks; without it, snoozed tasks are left out.",
+    )
+    sort = serializers.ChoiceField(
+        choices=[*SORTS, "sla"],
+        required=False,
+        allow_blank=True,
+        help_text="sla: breached first, then at risk, then on track; the earliest due first.",
+    )
+
+    def validate_snoozed(self, value):
+        # As the selector takes it (the inbox's query parameter).
+        return "1" if value else ""
 
 
 class CompleteTaskSerializer(serializers.Serializer):
@@ -159,6 +198,13 @@ class RequestInfoSerializer(serializers.Serializer):
         default=None,
         help_text="Username of the person to ask; the step's default (often the initiator) "
         "if left out.",
+    )
+
+
+class SnoozeTaskSerializer(serializers.Serializer):
+    until = serializers.DateTimeField(
+        allow_null=True,
+        help_text="Hide the task from your lists until then (in the future); null wakes it.",
     )
 
 

@@ -26,12 +26,14 @@ from tasks_inbox.services.tasks import (
     delegate_task,
     release_task,
     request_info,
+    snooze_task,
 )
 
 from .serializers import (
     CompleteTaskSerializer,
     DelegateTaskSerializer,
     RequestInfoSerializer,
+    SnoozeTaskSerializer,
     TaskDetailSerializer,
     TaskListParamsSerializer,
     TaskSerializer,
@@ -107,7 +109,7 @@ def _action_responses(ok=200):
     ),
 )
 class TaskViewSet(TaskErrorsMixin, viewsets.GenericViewSet):
-    """List and read tasks; claim, release, complete, ask about and delegate them."""
+    """List and read tasks; claim, release, complete, ask about, delegate and snooze them."""
 
     # Only for the schema (the path parameter's type); the views ask the selectors.
     queryset = Task.objects.none()
@@ -200,3 +202,16 @@ class TaskViewSet(TaskErrorsMixin, viewsets.GenericViewSet):
         params = DelegateTaskSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         return self._answer(delegate_task(task.pk, actor=request.user, **params.validated_data))
+
+    @extend_schema(
+        description="Snooze a task you hold until a time: it leaves your lists (ask for "
+        "`snoozed=true` to see it) while its SLA clock runs on. `until: null` wakes it.",
+        request=SnoozeTaskSerializer,
+        responses=_action_responses(),
+    )
+    @action(detail=True, methods=["post"])
+    def snooze(self, request, pk=None):
+        task = self.get_object()
+        params = SnoozeTaskSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        return self._answer(snooze_task(task.pk, actor=request.user, **params.validated_data))

@@ -3,7 +3,7 @@ may see (`access.visible_tasks`), with their joins chosen on purpose."""
 
 import datetime
 
-from django.db.models import Prefetch, Q
+from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 
 from orchestrate.models import AuditEvent, Instance, InstanceStatus
@@ -103,7 +103,9 @@ def filter_tasks(tasks, params, *, now=None):
         tasks = tasks.annotate(sla_rank=sla_rank()).filter(sla_rank=SLA_STATES.index(sla))
     sort = params.get("sort")
     if sort == "sla":
-        tasks = tasks.annotate(sla_rank=sla_rank()).order_by("-sla_rank", "due_at", "id")
+        tasks = tasks.annotate(sla_rank=sla_rank()).order_by(
+            "-sla_rank", F("due_at").asc(nulls_last=True), "id"
+        )
     elif sort in SORTS:
         tasks = tasks.order_by(*SORTS[sort], "id")
     return tasks

@@ -1,4 +1,4 @@
-"""People's own settings: absence and substitute; saved inbox views."""
+"""People's own settings: absence, substitute and manager; saved inbox views."""
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -8,17 +8,19 @@ from tasks_inbox.models import Profile, SavedView
 from .errors import TaskInvalid, TaskNotFound
 
 SCOPES = ("mine", "queue", "done")
-VIEW_PARAMS = ("workflow", "priority", "due", "q", "sort")
+VIEW_PARAMS = ("workflow", "priority", "due", "q", "sort", "sla", "snoozed")
 
 
-def set_absence(*, actor, absent_from, absent_until, substitute):
-    """Set (or clear, with empty dates) the actor's absence and substitute. While absent,
-    new tasks for them go to the substitute, who may also act on their tasks."""
+def set_absence(*, actor, absent_from, absent_until, substitute, manager):
+    """Set (or clear, with empty dates) the actor's absence and substitute, and their
+    manager. While absent, new tasks for them go to the substitute, who may also act on
+    their tasks; escalations `to: {manager: assignee}` go to the manager."""
     with transaction.atomic():
         profile, _ = Profile.objects.select_for_update().get_or_create(user=actor)
         profile.absent_from = absent_from
         profile.absent_until = absent_until
         profile.substitute = substitute
+        profile.manager = manager
         try:
             profile.full_clean()
         except ValidationError as exc:

@@ -16,6 +16,7 @@ from .tasks import (
     TaskDetailView,
     TaskReleaseView,
     TaskRequestInfoView,
+    TaskSnoozeView,
 )
 
 __all__ = [
@@ -35,4 +36,5 @@ __all__ = [
     "TaskListView",
     "TaskReleaseView",
     "TaskRequestInfoView",
+    "TaskSnoozeView",
 ]

@@ -5,6 +5,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.timesince import timesince
 from django.views import View
 
@@ -20,7 +21,7 @@ from tasks_inbox.services.errors import TaskNotFound
 from tasks_inbox.services.tasks import complete_tasks, summarize
 
 from .base import safe_next, url_with
-from .tasks import task_context
+from .tasks import is_snoozed, sla_badge, task_context
 
 PAGE_SIZE = 25
 
@@ -58,10 +59,13 @@ class TaskListView(LoginRequiredMixin, View):
         # The list as it is shown (filters and page), to come back to after an action.
         shown = {**params, **({"page": page.number} if page.number > 1 else {})}
         selected_id = request.GET.get("task", "")
+        now = timezone.now()
         for task in page:
             task.list_url = url_with(request.path, {**shown, "task": task.pk})
             task.is_selected = str(task.pk) == selected_id
             task.age = timesince(task.created_at, depth=1)
+            task.sla = sla_badge(task, now)
+            task.is_snoozed = is_snoozed(task, now)
         context = {
             "scope": self.scope,
             "nav_active": self.scope,

@@ -1,4 +1,4 @@
-"""A person's own settings: away dates and substitute; saved inbox views."""
+"""A person's own settings: away dates, substitute and manager; saved inbox views."""
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -14,18 +14,24 @@ from .base import TaskErrorMixin, safe_next, url_with
 
 
 class ProfileView(LoginRequiredMixin, TaskErrorMixin, View):
-    """Away settings: while away, new tasks go to the substitute."""
+    """Away settings (while away, new tasks go to the substitute) and the manager whom
+    escalations may name."""
 
     template_name = "tasks_inbox/profile.html"
 
     def get(self, request):
-        profile = Profile.objects.filter(user=request.user).select_related("substitute").first()
+        profile = (
+            Profile.objects.filter(user=request.user)
+            .select_related("substitute", "manager")
+            .first()
+        )
         initial = {}
         if profile is not None:
             initial = {
                 "absent_from": profile.absent_from,
                 "absent_until": profile.absent_until,
                 "substitute": profile.substitute,
+                "manager": profile.manager,
             }
         return self.page(AbsenceForm(request.user, initial=initial), profile)
 
@@ -39,6 +45,7 @@ class ProfileView(LoginRequiredMixin, TaskErrorMixin, View):
             absent_from=data["absent_from"],
             absent_until=data["absent_until"],
             substitute=data["substitute"],
+            manager=data["manager"],
         )
         if profile.absent_from or profile.absent_until:
             messages.success(request, "Your away settings are saved.")

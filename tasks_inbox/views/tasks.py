@@ -1,20 +1,24 @@
 """One task: its page (the detail pane for htmx) and what people do with it. Each action
 view checks access, validates its form, calls one service and redirects."""
 
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import dateformat, timezone
 from django.views import View
 
 from tasks_inbox.forms import (
     CommentForm,
     DelegateForm,
     RequestInfoForm,
+    SnoozeForm,
     TaskDecisionForm,
     outcome_label,
 )
-from tasks_inbox.models import CommentKind, TaskKind, TaskStatus
+from tasks_inbox.models import CommentKind, SlaState, TaskKind, TaskStatus
 from tasks_inbox.selectors.access import role_for
 from tasks_inbox.selectors.tasks import (
     available_actions,
@@ -31,6 +35,7 @@ from tasks_inbox.services.tasks import (
     delegate_task,
     release_task,
     request_info,
+    snooze_task,
     state_conflict,
 )
 
@@ -49,11 +54,53 @@ SYSTEM_KINDS = {
     "task.substituted",
     "task.cancelled",
     "task.expired",
+    "task.reminded",
+    "task.escalated",
+    "sla.paused",
+    "sla.resumed",
 }
 
 
 def _for(who):
     return f" for {who}" if who else ""
+
+
+def duration_text(seconds):
+    """'45 min', '3 h 0 min', '2 d 5 h': a span of time as the task page says it."""
+    minutes = max(int(seconds), 0) // 60
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min"
+
+
+def _when(moment, pattern="D H:i"):
+    """A moment (a datetime or its ISO text) in local time: 'Tue 09:00'."""
+    if isinstance(moment, str):
+        moment = datetime.datetime.fromisoformat(moment)
+    return dateformat.format(timezone.localtime(moment), pattern)
+
+
+def _escalated(d):
+    level = f"escalation level {d.get('level')}"
+    action = d.get("action")
+    if action == "raise_priority":
+        return f"{level}: priority {d.get('before')} → {d.get('after')}"
+    if action == "reassign":
+        before = f" from {d['before']}" if d.get("before") else ""
+        return f"{level}: reassigned{before} to {d.get('to')}"
+    if action == "complete":
+        return f"{level}: decided {d.get('outcome')}"
+    if d.get("digest"):
+        return f"{level}: the holder is told in the daily overdue digest"
+    return f"{level}: notified {', '.join(d.get('to') or []) or 'nobody'}"
+
+
+def _snoozed(d):
+    return f"snoozed until {_when(d['until'])}" if d.get("until") else "unsnoozed the task"
 
 
 # One sentence per audit event kind worth showing on a task; the rest (engine steps,
@@ -81,6 +128,13 @@ TIMELINE = {
     "task.cancelled": lambda d: "the task was cancelled",
     "task.expired": lambda d: "the task expired",
     "request.withdrawn": lambda d: "withdrew the request",
+    "task.reminded": lambda d: f"reminder {d.get('level')} sent",
+    "task.escalated": _escalated,
+    "task.snoozed": _snoozed,
+    "sla.paused": lambda d: f"clock stopped: {d.get('reason') or 'a question waits'}",
+    "sla.resumed": lambda d: (
+        f"clock runs again after {duration_text(d.get('paused_seconds') or 0)}"
+    ),
 }
 CHANNELS = {"email": " (by e-mail)", "bulk": " (several at once)", "api": " (through the API)"}
 
@@ -140,10 +194,52 @@ def _holder_notice(task, user, actions):
     return None
 
 
+def sla_badge(task, now=None):
+    """The SLA badge of a task ({state, label}), or None when it has no due time."""
+    state = task.sla_state(now)
+    if state is None:
+        return None
+    return {"state": str(state), "label": SlaState(state).label.capitalize()}
+
+
+def sla_figures(task, now):
+    """The task's time on the SLA clock: since it was made, up to its end (or now), less
+    the pauses while questions waited (the one running now too)."""
+    end = task.completed_at or now
+    paused = task.paused_seconds
+    if task.paused_at is not None:
+        paused += max((end - task.paused_at).total_seconds(), 0)
+    elapsed = max((end - task.created_at).total_seconds(), 0)
+    return {
+        "elapsed": duration_text(elapsed),
+        "paused": duration_text(paused) if paused >= 60 else "",
+        "net": duration_text(elapsed - paused),
+    }
+
+
+def is_snoozed(task, now=None):
+    return (
+        task.is_live
+        and task.snoozed_until is not None
+        and task.snoozed_until > (now or timezone.now())
+    )
+
+
+def _may_snooze(user, task, actions):
+    """Only the holder (the assignee, or their substitute) snoozes a task they can decide."""
+    return (
+        "complete" in actions
+        and task.assignee_id is not None
+        and role_for(user, task).kind == "assignee"
+    )
+
+
 def task_context(request, task, *, next_url="", standalone=True, **forms):
     """What the task page and the detail pane show; `forms` are bound forms to show
-    again with their errors (decision_form, question_form, delegate_form, comment_form)."""
+    again with their errors (decision_form, question_form, delegate_form, snooze_form,
+    comment_form)."""
     user = request.user
+    now = timezone.now()
     actions = available_actions(user, task)
     conversation = list(conversation_for(task))
     initial = {"next": next_url}
@@ -156,6 +252,9 @@ def task_context(request, task, *, next_url="", standalone=True, **forms):
         "variables": visible_variables(task),
         "conversation": conversation,
         "timeline": timeline_entries(task),
+        "sla": sla_badge(task, now),
+        "sla_figures": sla_figures(task, now),
+        "snoozed": is_snoozed(task, now),
     }
     if task.kind == TaskKind.INFO:
         questions = [c for c in conversation if c.kind == CommentKind.QUESTION]
@@ -173,6 +272,8 @@ def task_context(request, task, *, next_url="", standalone=True, **forms):
         context["delegate_form"] = forms.get("delegate_form") or DelegateForm(
             task, user, initial=initial
         )
+    if _may_snooze(user, task, actions):
+        context["snooze_form"] = forms.get("snooze_form") or SnoozeForm(task, initial=initial)
     if "comment" in actions:
         context["comment_form"] = forms.get("comment_form") or CommentForm(task, initial=initial)
     return context
@@ -318,3 +419,22 @@ class TaskCommentView(TaskActionView):
     def perform(self, data):
         add_comment(self.task.pk, actor=self.request.user, text=data["text"])
         return "Your comment was added."
+
+
+class TaskSnoozeView(TaskActionView):
+    """Snooze a task one holds until a time (hidden from the lists, the clock runs on),
+    or wake it up now."""
+
+    form_class = SnoozeForm
+    form_name = "snooze_form"
+
+    def perform(self, data):
+        task = snooze_task(self.task.pk, actor=self.request.user, until=data["until"])
+        self.task = task
+        if task.snoozed_until is None:
+            return f"“{task.title}” is back in your inbox."
+        return f"“{task.title}” is snoozed until {_when(task.snoozed_until, 'D j M, H:i')}."
+
+    def success_url(self):
+        # A snoozed task leaves the list it was on; a woken one is shown again.
+        return self.done_url() if self.task.snoozed_until else self.back_url()

@@ -76,6 +76,8 @@ def test_saving_the_change_page_never_changes_the_status(admin_client, tasks):
             "outcome": "approve",
             "comments-TOTAL_FORMS": "0",
             "comments-INITIAL_FORMS": "0",
+            "timers-TOTAL_FORMS": "0",
+            "timers-INITIAL_FORMS": "0",
         },
     )
 
