@@ -21,11 +21,17 @@ def setup_periodic_tasks(sender, **kwargs):
         sender.signature("orchestrate.sweep_due_work"),
         name="sweep due work",
     )
-    # Reminders and escalation levels that are due, and the daily overdue digests.
+    # Reminders and escalation levels that are due.
     sender.add_periodic_task(
         settings.ORCHESTRATE_SWEEP_SECONDS,
         sender.signature("tasks_inbox.sweep_task_timers"),
         name="fire due task timers",
+    )
+    # The daily overdue digests (each person gets at most one a day).
+    sender.add_periodic_task(
+        300.0,
+        sender.signature("tasks_inbox.queue_overdue_digests"),
+        name="queue overdue digests",
     )
     # Mails whose message was lost are sent again (the outbox row says what is unsent).
     sender.add_periodic_task(

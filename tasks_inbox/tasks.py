@@ -18,6 +18,10 @@ def sweep_notifications():
 @shared_task(name="tasks_inbox.sweep_task_timers")
 def sweep_task_timers():
     sla.fire_due_timers()
+
+
+@shared_task(name="tasks_inbox.queue_overdue_digests")
+def queue_overdue_digests():
     sla.queue_overdue_digests()
 
 

@@ -144,6 +144,12 @@ class Task(models.Model):
             ),
             models.Index(fields=["decided_by", "-completed_at"], name="task_decided_idx"),
             models.Index(fields=["step_run", "status"], name="task_step_run_idx"),
+            # The overdue digest looks for live tasks past their due time.
+            models.Index(
+                fields=["due_at"],
+                name="task_live_due_idx",
+                condition=Q(status__in=["open", "claimed", "info_requested"]),
+            ),
         ]
 
     def __str__(self):
