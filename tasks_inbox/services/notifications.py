@@ -122,7 +122,8 @@ def send_notification(notification_id):
     """Send one queued mail. Idempotent: a row already sent is left alone."""
     with transaction.atomic():
         notification = (
-            Notification.objects.select_for_update(skip_locked=True)
+            # Only the outbox row: the task may be locked by a decision or an escalation.
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("task", "recipient")
             .filter(pk=notification_id, sent_at=None)
             .first()

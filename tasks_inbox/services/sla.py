@@ -11,6 +11,7 @@ worker gets there first, and never on a task that closed meanwhile.
 import datetime
 import logging
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -180,34 +181,37 @@ def _event(task, kind, actor, label, **data):
 
 
 # --- the sweep ------------------------------------------------------------------------
-def fire_due_timers(*, now=None, batch=500):
+def fire_due_timers(*, now=None, batch=None):
     """Fire the reminders and escalation levels that are due; returns how many fired.
-    Safe to run in several processes at once."""
+    Safe to run in several processes at once: overlapping sweeps may read the same rows,
+    and the locks in `fire_timer` let exactly one of them fire each."""
     now = now or timezone.now()
-    # The partial index on pending rows' due_at answers this; rows already taken by
-    # another sweep are skipped here and checked again under the locks below.
+    batch = batch or settings.ORCHESTRATE_SWEEP_BATCH
+    # The partial index on pending rows' due_at answers this.
     due = list(
         TaskTimer.objects.filter(status=TimerStatus.PENDING, due_at__lte=now)
         .order_by("due_at", "id")
-        .values_list("pk", "task_id")[:batch]
+        .values_list("pk", "task_id", "task__step_run_id", "task__instance_id", "level")[:batch]
     )
     fired = 0
-    for timer_id, task_id in due:
+    for timer_id, task_id, step_run_id, instance_id, level in due:
         try:
-            fired += fire_timer(timer_id, task_id, now=now)
+            fired += fire_timer(
+                timer_id, task_id, now=now, ids=(step_run_id, instance_id), level=level
+            )
         except Exception:
             logger.exception("could not fire task timer %s; the next sweep tries again", timer_id)
     return fired
 
 
-def fire_timer(timer_id, task_id, *, now):
+def fire_timer(timer_id, task_id, *, now, ids=None, level=None):
     """Fire one due timer exactly once (1), or leave it (0): not due, already fired, an
     earlier level still pending, or the task closed (then it is skipped)."""
     from .tasks import lock_task
 
     with transaction.atomic():
         try:
-            instance, run, task = lock_task(task_id)
+            instance, run, task = lock_task(task_id, ids=ids)
         except Exception:
             return 0
         timer = TaskTimer.objects.select_for_update().filter(pk=timer_id).first()
@@ -221,9 +225,11 @@ def fire_timer(timer_id, task_id, *, now):
             return 0
         if task.paused_at is not None:
             return 0  # the clock stands still; the answer moves the timer on
-        earlier = TaskTimer.objects.filter(
-            task_id=task_id, kind=timer.kind, level__lt=timer.level, status=TimerStatus.PENDING
-        ).exists()
+        earlier = timer.level > 0 and (
+            TaskTimer.objects.filter(
+                task_id=task_id, kind=timer.kind, level__lt=timer.level, status=TimerStatus.PENDING
+            ).exists()
+        )
         if earlier:
             return 0
         result = _fire(timer, instance, run, task, now)
@@ -373,7 +379,7 @@ def send_digest(digest_id):
 
     with transaction.atomic():
         digest = (
-            DigestLog.objects.select_for_update(skip_locked=True)
+            DigestLog.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("user")
             .filter(pk=digest_id, sent_at=None)
             .first()

@@ -37,9 +37,11 @@ PAST_TENSE = {"approve": "approved", "reject": "rejected", "answer": "answered"}
 
 
 # --- locking and checks ---------------------------------------------------------------
-def lock_task(task_id):
-    """Lock instance, step run and task (in the engine's order); TaskNotFound if gone."""
-    ids = Task.objects.filter(pk=task_id).values_list("step_run_id", "instance_id").first()
+def lock_task(task_id, *, ids=None):
+    """Lock instance, step run and task (in the engine's order); TaskNotFound if gone.
+    `ids` (step run id, instance id) saves a query when the caller has them."""
+    if ids is None:
+        ids = Task.objects.filter(pk=task_id).values_list("step_run_id", "instance_id").first()
     if ids is None:
         raise TaskNotFound()
     instance, run = lock_step_run(*ids)
