@@ -225,3 +225,43 @@ def resume_parent(step_run_id):
         engine.finish_subprocess(run, child)
         engine.walk()
         return engine.finish()
+
+
+def update_variables(instance_id, *, actor, values, reason):
+    """An operator changes variables of a live instance, with a reason. Declared variables
+    keep their types; nothing is written when a value or the reason is wrong. Audited
+    (`variables.changed` with the changes, the reason and who) in the same transaction."""
+    reason = (reason or "").strip()
+    errors = {}
+    if not isinstance(values, dict) or not values:
+        errors["variables"] = "Give the variables to change as an object of name: value."
+    if not reason:
+        errors["reason"] = "Say why the variables change."
+    if errors:
+        raise VariablesInvalid(errors)
+    with transaction.atomic():
+        instance = lock_instance(instance_id)
+        if instance.is_ended:
+            raise InstanceStateError(f"the instance is {instance.status}; its variables stay")
+        declared = {
+            name: rules
+            for name, rules in (instance.version.variables or {}).items()
+            if name in values
+        }
+        _, type_errors = validate_start_variables(declared, values)
+        reserved = [name for name in values if name in ("instance", "now", "decisions")]
+        for name in reserved:
+            type_errors[name] = f"'{name}' is kept by the engine and cannot be set by hand."
+        if type_errors:
+            raise VariablesInvalid(type_errors)
+        engine = Engine(instance, actor=actor)
+        before = dict(instance.variables)
+        engine.set_variables(values)
+        engine._variables_before = instance.variables  # the edit event below says it all
+        changes = {
+            name: {"from": before.get(name), "to": value}
+            for name, value in values.items()
+            if before.get(name) != value
+        }
+        engine.event(AuditKind.VARIABLES_CHANGED, changes=changes, reason=reason, by_hand=True)
+        return engine.finish()
