@@ -4,8 +4,7 @@ Operators read here; changes go through services (instance actions call them). T
 trail is read-only for everyone.
 """
 
-from django.contrib import admin, messages
-from django.utils.translation import ngettext
+from django.contrib import admin
 
 from orchestrate.models import (
     AuditEvent,
@@ -13,12 +12,12 @@ from orchestrate.models import (
     Holiday,
     Instance,
     Step,
-    StepRun,
     Transition,
     WorkflowDefinition,
     WorkflowVersion,
 )
-from orchestrate.services.instances import InstanceStateError, cancel_instance, retry_incident
+
+from .admin_instances import InstanceAdmin
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -66,81 +65,8 @@ class WorkflowVersionAdmin(admin.ModelAdmin):
     inlines = [StepInline, TransitionInline]
 
 
-class StepRunInline(ReadOnlyInline):
-    model = StepRun
-    fk_name = "instance"
-    fields = [
-        "step_key",
-        "step_type",
-        "status",
-        "outcome",
-        "attempt",
-        "next_attempt_at",
-        "due_at",
-        "error",
-        "created_at",
-        "ended_at",
-    ]
-    readonly_fields = fields
-
-
-@admin.register(Instance)
-class InstanceAdmin(admin.ModelAdmin):
-    list_display = [
-        "id",
-        "definition",
-        "version",
-        "status",
-        "outcome",
-        "business_key",
-        "started_at",
-    ]
-    list_filter = ["status", "definition", "started_at"]
-    search_fields = ["business_key"]
-    list_select_related = ["definition", "version"]
-    readonly_fields = [
-        "definition",
-        "version",
-        "status",
-        "outcome",
-        "business_key",
-        "variables",
-        "started_by",
-        "started_at",
-        "ended_at",
-        "parent_step_run",
-    ]
-    inlines = [StepRunInline]
-    actions = ["cancel_selected", "retry_selected"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def _run(self, request, queryset, service, verb):
-        done, refused = 0, []
-        for instance in queryset:
-            try:
-                service(instance.pk, actor=request.user)
-                done += 1
-            except InstanceStateError as exc:
-                refused.append(f"#{instance.pk}: {exc}")
-        if done:
-            self.message_user(
-                request, ngettext(f"%d instance {verb}.", f"%d instances {verb}.", done) % done
-            )
-        for line in refused:
-            self.message_user(request, line, level=messages.WARNING)
-
-    @admin.action(description="Cancel selected instances", permissions=["change"])
-    def cancel_selected(self, request, queryset):
-        self._run(request, queryset, cancel_instance, "cancelled")
-
-    @admin.action(description="Retry the incident of selected instances", permissions=["change"])
-    def retry_selected(self, request, queryset):
-        self._run(request, queryset, retry_incident, "retried")
+# Instances: filters, search in variables, the audit timeline and service actions.
+admin.site.register(Instance, InstanceAdmin)
 
 
 @admin.register(AuditEvent)

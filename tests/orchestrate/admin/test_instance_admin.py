@@ -1,0 +1,86 @@
+"""Operating instances in the admin: find them, read their timeline, act through the
+services (suspend, resume, change variables with a reason)."""
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from orchestrate.models import AuditEvent, AuditKind, InstanceStatus
+from orchestrate.services.instances import start_instance
+from tests.factories import UserFactory, edges, workflow
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client):
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    return client
+
+
+@pytest.fixture
+def instances(broker):
+    workflow(
+        "waiting",
+        [
+            {"key": "start", "type": "start"},
+            {"key": "wait", "type": "message", "name": "go", "correlate": "ref"},
+            {"key": "end", "type": "end"},
+        ],
+        edges("start>wait", "wait>end"),
+        variables={"ref": {"type": "string"}, "amount": {"type": "number"}},
+    )
+    return [
+        start_instance(workflow_key="waiting", variables={"ref": ref, "amount": 5})[0]
+        for ref in ("ACME-7", "GLOBEX-9")
+    ]
+
+
+CHANGELIST = reverse("admin:orchestrate_instance_changelist")
+
+
+def test_search_finds_text_in_the_variables(admin_client, instances):
+    response = admin_client.get(CHANGELIST, {"q": "globex"})
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [instances[1]]
+
+
+def test_the_instance_page_shows_the_audit_timeline(admin_client, instances):
+    url = reverse("admin:orchestrate_instance_change", args=[instances[0].pk])
+    html = admin_client.get(url).content.decode()
+    assert "Audit timeline" in html
+    assert "instance.started" in html
+    assert "Change variables" in html
+
+
+def test_suspend_and_resume_actions_call_the_services(admin_client, instances):
+    ids = [str(i.pk) for i in instances]
+    admin_client.post(CHANGELIST, {"action": "suspend_selected", "_selected_action": ids})
+    assert {i.status for i in type(instances[0]).objects.all()} == {InstanceStatus.SUSPENDED}
+    response = admin_client.post(
+        CHANGELIST, {"action": "suspend_selected", "_selected_action": ids[:1]}, follow=True
+    )
+    assert "only a running instance can be suspended" in response.content.decode()
+    admin_client.post(CHANGELIST, {"action": "resume_selected", "_selected_action": ids})
+    assert {i.status for i in type(instances[0]).objects.all()} == {InstanceStatus.RUNNING}
+    kinds = AuditEvent.objects.filter(actor__username="root").values_list("kind", flat=True)
+    assert list(kinds).count(AuditKind.INSTANCE_SUSPENDED) == 2
+
+
+def test_changing_variables_needs_valid_json_a_right_type_and_a_reason(admin_client, instances):
+    instance = instances[0]
+    url = reverse("admin:orchestrate_instance_variables", args=[instance.pk])
+    assert admin_client.get(url).status_code == 200
+    response = admin_client.post(url, {"variables": "{oops", "reason": "x"})
+    assert "Not valid JSON" in response.content.decode()
+    response = admin_client.post(url, {"variables": '{"amount": "many"}', "reason": "x"})
+    assert "amount:" in response.content.decode()
+    response = admin_client.post(url, {"variables": '{"amount": 7}', "reason": ""})
+    assert "Say why the variables change." in response.content.decode()
+    response = admin_client.post(url, {"variables": json.dumps({"amount": 7}), "reason": "fix"})
+    assert response.status_code == 302
+    instance.refresh_from_db()
+    assert instance.variables["amount"] == 7
+    event = AuditEvent.objects.filter(kind=AuditKind.VARIABLES_CHANGED).last()
+    assert (event.actor_label, event.data["reason"]) == ("root", "fix")
