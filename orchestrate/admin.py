@@ -17,6 +17,7 @@ from orchestrate.models import (
     WorkflowVersion,
 )
 
+from . import admin_decisions  # noqa: F401  (decision tables register themselves)
 from .admin_instances import InstanceAdmin
 
 
@@ -71,10 +72,26 @@ admin.site.register(Instance, InstanceAdmin)
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only for everyone, superusers included: staff with the view permission may look,
+    nobody may add, change or delete. `verify_audit` checks the hash chain shown here."""
+
     list_display = ["at", "instance", "kind", "step_key", "actor_label"]
     list_filter = ["kind"]
     search_fields = ["step_key", "actor_label"]
     list_select_related = ["instance__definition"]
+    fields = [
+        "instance",
+        "step_run",
+        "kind",
+        "step_key",
+        "actor",
+        "actor_label",
+        "at",
+        "data",
+        "prev_hash",
+        "hash",
+    ]
+    readonly_fields = fields
 
     def has_add_permission(self, request):
         return False

@@ -14,7 +14,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import ngettext
 
-from orchestrate.models import AuditEvent, Instance, StepRun
+from orchestrate.models import AuditEvent, Instance, StepRun, VersionStatus, WorkflowVersion
 from orchestrate.services.instances import (
     InstanceStateError,
     VariablesInvalid,
@@ -24,6 +24,7 @@ from orchestrate.services.instances import (
     suspend_instance,
     update_variables,
 )
+from orchestrate.services.migration import MigrationError, migrate_instances, plan_migration
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -84,6 +85,36 @@ class VariablesForm(forms.Form):
         return value
 
 
+class MigrationForm(forms.Form):
+    to_version = forms.ModelChoiceField(
+        label="Move to version", queryset=WorkflowVersion.objects.none()
+    )
+    mapping = forms.CharField(
+        label="Step key mapping",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text='Optional JSON: old step key → new step key, e.g. {"review": "manager_review"}.',
+    )
+
+    def __init__(self, *args, definition_ids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_version"].queryset = WorkflowVersion.objects.filter(
+            definition_id__in=definition_ids, status=VersionStatus.PUBLISHED
+        ).select_related("definition")
+
+    def clean_mapping(self):
+        text = self.cleaned_data["mapping"].strip()
+        if not text:
+            return {}
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(f"Not valid JSON: {exc.msg}.") from exc
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise forms.ValidationError("Give a JSON object of old key: new key.")
+        return value
+
+
 class InstanceAdmin(admin.ModelAdmin):
     list_display = [
         "id",
@@ -113,7 +144,13 @@ class InstanceAdmin(admin.ModelAdmin):
         "parent_step_run",
     ]
     inlines = [StepRunInline, AuditTimelineInline]
-    actions = ["cancel_selected", "retry_selected", "suspend_selected", "resume_selected"]
+    actions = [
+        "cancel_selected",
+        "retry_selected",
+        "suspend_selected",
+        "resume_selected",
+        "migrate_selected",
+    ]
 
     def has_add_permission(self, request):
         return False
@@ -203,6 +240,47 @@ class InstanceAdmin(admin.ModelAdmin):
     @admin.action(description="Suspend selected instances", permissions=["change"])
     def suspend_selected(self, request, queryset):
         self._run(request, queryset, suspend_instance, "suspended")
+
+    @admin.action(description="Move selected instances to another version…", permissions=["change"])
+    def migrate_selected(self, request, queryset):
+        """An intermediate page: choose the version (and a key mapping), see the dry run,
+        then move. Instances that cannot move are listed with the reason and stay."""
+        ids = list(queryset.values_list("pk", flat=True))
+        definition_ids = set(queryset.values_list("definition_id", flat=True))
+        form = MigrationForm(
+            request.POST if "to_version" in request.POST else None,
+            definition_ids=definition_ids,
+        )
+        plans = None
+        if form.is_bound and form.is_valid():
+            target = form.cleaned_data["to_version"]
+            mapping = form.cleaned_data["mapping"]
+            try:
+                if "apply" in request.POST:
+                    plans = migrate_instances(
+                        ids, to_version_id=target.pk, mapping=mapping, actor=request.user
+                    )
+                    moved = sum(1 for p in plans if p.ok)
+                    self.message_user(request, f"{moved} of {len(plans)} instances moved.")
+                    for plan in plans:
+                        if not plan.ok:
+                            self.message_user(
+                                request, f"#{plan.instance_id}: {plan.reason}", messages.WARNING
+                            )
+                    return None
+                plans = plan_migration(ids, to_version_id=target.pk, mapping=mapping)
+            except MigrationError as exc:
+                form.add_error("to_version", str(exc))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Move instances to another version",
+            "form": form,
+            "plans": plans,
+            "ids": ids,
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/orchestrate/instance_migrate.html", context)
 
     @admin.action(description="Resume selected instances", permissions=["change"])
     def resume_selected(self, request, queryset):

@@ -159,3 +159,7 @@ def send_email(params, ctx):
         fail_silently=False,
     )
     return {"sent": sent * len(to)}
+
+
+# `decide` lives with the decision tables; importing the module registers it.
+from . import decisions  # noqa: E402, F401

@@ -116,6 +116,7 @@ BUILTIN_ACTION_PARAMS = {
     ),
     "send_email": (("to", "subject", "body"), ("to",)),
     "log": (("message",), ()),
+    "decide": (("table",), ("table",)),
 }
 
 _MISSING = object()
@@ -127,6 +128,10 @@ def validate_spec(doc):
     An empty list means the document can be imported. `doc` is what YAML or JSON gives
     for the file; a document read with `load_document` also gets line numbers.
     """
+    if isinstance(doc, dict) and doc.get("kind") == KIND_DECISION_TABLE:
+        from .decision_tables import validate_decision_table  # it builds on this module
+
+        return validate_decision_table(doc)
     validator = _Validator(doc)
     validator.run()
     return validator.sorted_errors()
@@ -386,9 +391,6 @@ class _Validator:
         if not isinstance(doc, dict):
             self.error((), f"a workflow document must be a mapping, not {_describe(doc)}")
             return
-        if doc.get("kind") == KIND_DECISION_TABLE:
-            self.error(("kind",), "decision tables are not supported yet")
-            return
         self.check_json_data((), doc)
         self.check_keys((), doc, TOP_LEVEL_KEYS, "at the top level")
         self.check_header(doc)
@@ -570,6 +572,8 @@ class _Validator:
                 for name, source in values.items():
                     self.check_identifier((*loc, "values", name), name, "a variable name")
                     self.check_cel((*loc, "values", name), source)
+        if action_name == "decide" and "table" in params:
+            self.check_key_pattern((*loc, "table"), params["table"], "`table`")
         if action_name == "http_request" and "timeout_seconds" in params:
             value = params["timeout_seconds"]
             if not _is_number(value) or value <= 0:

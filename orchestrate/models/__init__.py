@@ -1,5 +1,6 @@
 from .audit import AuditEvent, AuditKind
 from .calendars import BusinessCalendar, Holiday
+from .decisions import Aggregation, DecisionTable, DecisionTableVersion, HitPolicy
 from .definitions import (
     Step,
     StepType,
@@ -20,9 +21,13 @@ from .runtime import (
 __all__ = [
     "ENDED_INSTANCE_STATUSES",
     "LIVE_STEP_STATUSES",
+    "Aggregation",
     "AuditEvent",
     "AuditKind",
     "BusinessCalendar",
+    "DecisionTable",
+    "DecisionTableVersion",
+    "HitPolicy",
     "Holiday",
     "Instance",
     "InstanceStatus",

@@ -3,7 +3,10 @@ action attempt, with actor and time."""
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Max
 from django.utils import timezone
+
+from orchestrate import audit_chain
 
 
 class AuditKind(models.TextChoices):
@@ -12,6 +15,7 @@ class AuditKind(models.TextChoices):
     INSTANCE_CANCELLED = "instance.cancelled"
     INSTANCE_SUSPENDED = "instance.suspended"
     INSTANCE_RESUMED = "instance.resumed"
+    INSTANCE_MIGRATED = "instance.migrated"
     INCIDENT_RAISED = "incident.raised"
     INCIDENT_RETRIED = "incident.retried"
     STEP_ENTERED = "step.entered"
@@ -45,7 +49,38 @@ class AuditKind(models.TextChoices):
     SLA_RESUMED = "sla.resumed"
 
 
+def _last_hashes(model, instance_ids, using=None):
+    """The hash of the latest event (by id) of each instance, in one query.
+
+    Writers hold the instance's row lock, so no other transaction appends to these chains
+    until ours commits. The `(instance, id)` index makes the lookup a short index scan.
+    """
+    events = model._base_manager.db_manager(using)
+    latest = (
+        events.filter(instance_id__in=instance_ids)
+        .values("instance_id")
+        .annotate(last=Max("id"))
+        .values("last")
+    )
+    return dict(events.filter(pk__in=latest).values_list("instance_id", "hash"))
+
+
 class AuditQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        """Insert new events chained to their instances' latest events (one more query)."""
+        objs = list(objs)
+        for obj in objs:
+            # Events may point at step runs inserted earlier in this transaction.
+            obj._prepare_related_fields_for_save(operation_name="bulk_create")
+        instance_ids = {obj.instance_id for obj in objs}
+        last = _last_hashes(self.model, instance_ids, self.db) if instance_ids else {}
+        for instance_id in instance_ids:
+            audit_chain.chain(
+                [obj for obj in objs if obj.instance_id == instance_id],
+                last.get(instance_id, ""),
+            )
+        return super().bulk_create(objs, *args, **kwargs)
+
     def update(self, **kwargs):
         raise PermissionError("The audit trail is append-only.")
 
@@ -73,12 +108,19 @@ class AuditEvent(models.Model):
     actor_label = models.CharField(max_length=150, default="system")
     at = models.DateTimeField(default=timezone.now)
     data = models.JSONField(default=dict, blank=True)
+    # The tamper-evident chain, filled on insert (see orchestrate/audit_chain.py).
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
 
     objects = AuditQuerySet.as_manager()
 
     class Meta:
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["instance", "at"], name="audit_instance_at_idx")]
+        indexes = [
+            models.Index(fields=["instance", "at"], name="audit_instance_at_idx"),
+            # Finds the latest event of an instance when the next one is chained to it.
+            models.Index(fields=["instance", "id"], name="audit_instance_id_idx"),
+        ]
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.kind} {self.step_key}".strip()
@@ -86,6 +128,10 @@ class AuditEvent(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None and not kwargs.get("force_insert"):
             raise PermissionError("The audit trail is append-only.")
+        if self.pk is None or kwargs.get("force_insert"):
+            self._prepare_related_fields_for_save(operation_name="save")
+            last = _last_hashes(type(self), [self.instance_id], kwargs.get("using"))
+            audit_chain.chain([self], last.get(self.instance_id, ""))
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

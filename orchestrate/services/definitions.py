@@ -11,12 +11,15 @@ from django.db.models import Max
 
 from orchestrate.formats import WorkflowFormatError, dump_yaml, validate_spec
 from orchestrate.models import (
+    DecisionTableVersion,
     Step,
     Transition,
     VersionStatus,
     WorkflowDefinition,
     WorkflowVersion,
 )
+
+from .decision_tables import export_decision_table_version, import_decision_table
 
 __all__ = [
     "WorkflowFormatError",
@@ -63,8 +66,11 @@ def import_workflow(doc, *, publish=False, actor=None):
     same key get consecutive numbers: creates the definition or updates its name and
     description, then creates version max+1 with its steps and transitions. A document
     equal to the latest version (draft or published) creates nothing and returns that
-    version. With `publish`, a draft result is published.
+    version. With `publish`, a draft result is published. A `kind: decision_table`
+    document becomes a decision table version instead (services/decision_tables.py).
     """
+    if isinstance(doc, dict) and doc.get("kind") == "decision_table":
+        return import_decision_table(doc, publish=publish, actor=actor)
     errors = validate_spec(doc)
     if errors:
         raise WorkflowFormatError(errors)
@@ -105,7 +111,10 @@ def publish_version(version, *, actor=None):
 
 
 def export_version(version):
-    """The version as a workflow document (a dict), as `import_workflow` reads it."""
+    """The version as a workflow document (a dict), as `import_workflow` reads it; a
+    decision table version as a decision table document."""
+    if isinstance(version, DecisionTableVersion):
+        return export_decision_table_version(version)
     return version.to_spec()
 
 

@@ -6,7 +6,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from orchestrate.formats import dump_yaml
-from orchestrate.models import VersionStatus, WorkflowDefinition
+from orchestrate.formats.decision_tables import dump_decision_table
+from orchestrate.models import DecisionTable, VersionStatus, WorkflowDefinition
+from orchestrate.services.decision_tables import export_decision_table_version
 from orchestrate.services.definitions import export_version
 
 
@@ -28,12 +30,18 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         key = options["key"]
-        try:
-            definition = WorkflowDefinition.objects.get(key=key)
-        except WorkflowDefinition.DoesNotExist:
-            raise CommandError(f"no workflow with the key {key!r}") from None
+        definition = (
+            WorkflowDefinition.objects.filter(key=key).first()
+            # A key that names no workflow may name a decision table.
+            or DecisionTable.objects.filter(key=key).first()
+        )
+        if definition is None:
+            raise CommandError(f"no workflow with the key {key!r}")
         version = self._pick_version(definition, options["version"])
-        text = dump_yaml(export_version(version))
+        if isinstance(definition, DecisionTable):
+            text = dump_decision_table(export_decision_table_version(version))
+        else:
+            text = dump_yaml(export_version(version))
         if options["output"]:
             Path(options["output"]).write_text(text, encoding="utf-8")
             self.stderr.write(f"{key} v{version.number} ({version.status}) -> {options['output']}")

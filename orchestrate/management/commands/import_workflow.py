@@ -10,6 +10,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from orchestrate.formats import WorkflowFormatError, load_document
+from orchestrate.models import DecisionTableVersion
 from orchestrate.services.definitions import import_workflow
 
 
@@ -51,5 +52,6 @@ class Command(BaseCommand):
                 where = f" (line {error.line})" if error.line and error.path else ""
                 self.stderr.write(f"{name}: {error}{where}")
             return False
-        self.stdout.write(f"{version.definition.key} v{version.number} ({version.status})")
+        owner = version.table if isinstance(version, DecisionTableVersion) else version.definition
+        self.stdout.write(f"{owner.key} v{version.number} ({version.status})")
         return True

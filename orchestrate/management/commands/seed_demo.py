@@ -75,6 +75,9 @@ class Command(BaseCommand):
         with transaction.atomic():
             users = self._seed_users(password)
         self._seed_calendars()
+        # Decision tables first: workflows may `decide` with them.
+        for path in sorted((WORKFLOWS_DIR / "decision_tables").glob("*.yaml")):
+            self._import(path)
         for path in sorted(WORKFLOWS_DIR.glob("*.yaml")):
             self._import(path)
         self._seed_requests(users["alice"])

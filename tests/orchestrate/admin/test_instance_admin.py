@@ -84,3 +84,27 @@ def test_changing_variables_needs_valid_json_a_right_type_and_a_reason(admin_cli
     assert instance.variables["amount"] == 7
     event = AuditEvent.objects.filter(kind=AuditKind.VARIABLES_CHANGED).last()
     assert (event.actor_label, event.data["reason"]) == ("root", "fix")
+
+
+def test_moving_instances_shows_a_dry_run_then_moves(admin_client, instances):
+    v2 = workflow(
+        "waiting",
+        [
+            {"key": "start", "type": "start"},
+            {"key": "await_go", "type": "message", "name": "go", "correlate": "ref"},
+            {"key": "end", "type": "end"},
+        ],
+        edges("start>await_go", "await_go>end"),
+        variables={"ref": {"type": "string"}, "amount": {"type": "number"}},
+    )
+    ids = [str(i.pk) for i in instances]
+    base = {"action": "migrate_selected", "_selected_action": ids, "to_version": v2.pk}
+    page = admin_client.post(CHANGELIST, {**base, "dry_run": "1"}).content.decode()
+    assert "refused: the active step &#x27;wait&#x27; has no counterpart" in page
+    page = admin_client.post(
+        CHANGELIST, {**base, "mapping": '{"wait": "await_go"}', "dry_run": "1"}
+    ).content.decode()
+    assert "wait → await_go" in page
+    assert {i.version_id for i in type(instances[0]).objects.all()} != {v2.pk}
+    admin_client.post(CHANGELIST, {**base, "mapping": '{"wait": "await_go"}', "apply": "1"})
+    assert {i.version_id for i in type(instances[0]).objects.all()} == {v2.pk}

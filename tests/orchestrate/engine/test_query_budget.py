@@ -46,8 +46,9 @@ def test_an_inline_run_costs_the_same_queries_whatever_its_length(
     reference_workflow(n_steps)
     start_instance(workflow_key=f"ref{n_steps}")  # warm the graph cache
     # definition, version, instance insert, step runs, instance update, audit events,
-    # and the savepoint pair of the service's atomic block inside the test transaction
-    with django_assert_num_queries(8):
+    # the savepoint pair of the service's atomic block inside the test transaction, and the
+    # lookup of the instance's latest audit hash that the new events chain to
+    with django_assert_num_queries(9):
         instance, _ = start_instance(workflow_key=f"ref{n_steps}")
     assert instance.status == InstanceStatus.COMPLETED
 
@@ -72,8 +73,8 @@ def test_a_worker_attempt_is_a_fixed_number_of_queries(broker, django_assert_max
     run = StepRun.objects.get(instance=instance, step_key="call")
     # take: lock, update, audit (3); execute: load (1); finish: lock instance, lock run,
     # completion check, step runs insert and update, instance update, audit events (7);
-    # and two savepoint pairs
-    with django_assert_max_num_queries(15):
+    # two savepoint pairs; and per transaction, the latest audit hash to chain to (2)
+    with django_assert_max_num_queries(17):
         run_automated_step(run.pk)
     instance.refresh_from_db()
     assert instance.status == InstanceStatus.COMPLETED

@@ -109,10 +109,12 @@ def test_missing_file(tmp_path):
     assert str(failure) == "1 of 1 file(s) refused; nothing written for them"
 
 
-def test_decision_table_file_is_refused(tmp_path):
-    path = write(tmp_path, "discount.yaml", "format: 1\nkind: decision_table\nkey: discount\n")
+def test_a_broken_decision_table_file_is_refused_with_the_place(tmp_path):
+    text = "format: 1\nkind: decision_table\nkey: discount\nname: D\nhit_policy: sometimes\n"
+    path = write(tmp_path, "discount.yaml", text)
     _out, err, failure = run("import_workflow", path)
-    assert err == f"{path}: kind: decision tables are not supported yet (line 2)\n"
+    assert "hit_policy" in err or "rules" in err
+    assert err.startswith(f"{path}: ")
     assert failure is not None
 
 

@@ -1207,16 +1207,19 @@ def test_step_outcomes():
 # --- refusals that end validation early --------------------------------------------------
 
 
-def test_decision_tables_are_refused_for_now():
+def test_a_decision_table_document_goes_to_the_decision_table_rules():
     doc = {
         "format": 1,
         "kind": "decision_table",
         "key": "discount",
         "name": "Customer discount",
-        "hit_policy": "first",
-        "rules": [],
+        "hit_policy": "sometimes",
+        "inputs": [{"name": "tier", "expr": "customer.tier"}],
+        "outputs": ["discount"],
+        "rules": [{"when": {"tier": "[1.."}, "then": {"discount": 1}}],
     }
-    assert errors_of(doc) == [("kind", "decision tables are not supported yet")]
+    paths = [path for path, _ in errors_of(doc)]
+    assert paths == ["hit_policy", "rules[0].when.tier"]
 
 
 @pytest.mark.parametrize(
