@@ -235,13 +235,37 @@ class _TableValidator(_Validator):
 def ordered_table(doc):
     """`doc` with the exporter's key order, inputs and rules one line each when they fit."""
     result = {key: doc[key] for key in TABLE_KEYS if key in doc}
+    # PostgreSQL's jsonb keeps no key order, so the order comes from the columns here.
+    inputs = [i["name"] for i in result.get("inputs") or [] if isinstance(i, dict) and "name" in i]
+    outputs = [o for o in result.get("outputs") or [] if isinstance(o, str)]
     if isinstance(result.get("inputs"), list):
-        result["inputs"] = [_flow(item, 4) for item in result["inputs"]]
+        result["inputs"] = [
+            _flow(_in_order(item, ["name", "expr"]), 4) for item in result["inputs"]
+        ]
     if isinstance(result.get("priorities"), dict):
-        result["priorities"] = _flow(result["priorities"], 12)
+        result["priorities"] = _flow(_in_order(result["priorities"], outputs), 12)
     if isinstance(result.get("rules"), list):
-        result["rules"] = [_flow_rule(rule) for rule in result["rules"]]
+        result["rules"] = [
+            _flow_rule(
+                {
+                    **rule,
+                    "when": _in_order(rule.get("when"), inputs),
+                    "then": _in_order(rule.get("then"), outputs),
+                }
+                if isinstance(rule, dict)
+                else rule
+            )
+            for rule in result["rules"]
+        ]
     return result
+
+
+def _in_order(mapping, order):
+    """`mapping` with the keys named in `order` first, in that order, then the rest."""
+    if not isinstance(mapping, dict):
+        return mapping
+    first = {key: mapping[key] for key in order if key in mapping}
+    return {**first, **{k: v for k, v in mapping.items() if k not in first}}
 
 
 def _flow(mapping, indent):
