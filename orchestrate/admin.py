@@ -18,6 +18,7 @@ from orchestrate.models import (
 )
 
 from . import admin_decisions  # noqa: F401  (decision tables register themselves)
+from .admin_definitions import ImportMixin, VersionToolsMixin
 from .admin_instances import InstanceAdmin
 
 
@@ -40,7 +41,7 @@ class VersionInline(ReadOnlyInline):
 
 
 @admin.register(WorkflowDefinition)
-class WorkflowDefinitionAdmin(admin.ModelAdmin):
+class WorkflowDefinitionAdmin(ImportMixin, admin.ModelAdmin):
     list_display = ["key", "name", "created_at"]
     search_fields = ["key", "name"]
     inlines = [VersionInline]
@@ -59,10 +60,11 @@ class TransitionInline(ReadOnlyInline):
 
 
 @admin.register(WorkflowVersion)
-class WorkflowVersionAdmin(admin.ModelAdmin):
+class WorkflowVersionAdmin(VersionToolsMixin, admin.ModelAdmin):
     list_display = ["definition", "number", "status", "published_at"]
     list_filter = ["status", "definition"]
-    readonly_fields = ["status", "published_at", "created_at", "created_by"]
+    readonly_fields = ["status", "published_at", "created_at", "created_by", "download_link"]
+    actions = ["publish_selected", "retire_selected"]
     inlines = [StepInline, TransitionInline]
 
 

@@ -174,3 +174,13 @@ def _create_version(definition, spec, actor):
 def _publish(version):
     version.publish()
     version.save(update_fields=["status", "published_at"])
+
+
+def retire_version(version, *, actor=None):
+    """Retire a published version: no new instance starts on it; running ones go on.
+    Raises TransitionNotAllowed unless it is published."""
+    with transaction.atomic():
+        locked = WorkflowVersion.objects.select_for_update().get(pk=version.pk)
+        locked.retire()
+        locked.save(update_fields=["status"])
+    return locked
