@@ -18,7 +18,7 @@ from orchestrate.models import (
 )
 
 from . import admin_decisions  # noqa: F401  (decision tables register themselves)
-from .admin_definitions import ImportMixin, VersionToolsMixin
+from .admin_definitions import DraftActionMixin, ImportMixin, VersionToolsMixin
 from .admin_instances import InstanceAdmin
 
 
@@ -41,7 +41,8 @@ class VersionInline(ReadOnlyInline):
 
 
 @admin.register(WorkflowDefinition)
-class WorkflowDefinitionAdmin(ImportMixin, admin.ModelAdmin):
+class WorkflowDefinitionAdmin(ImportMixin, DraftActionMixin, admin.ModelAdmin):
+    actions = ["new_draft"]
     list_display = ["key", "name", "created_at"]
     search_fields = ["key", "name"]
     inlines = [VersionInline]

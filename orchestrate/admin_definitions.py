@@ -13,6 +13,7 @@ from django_fsm import TransitionNotAllowed
 from orchestrate.formats import DocumentSyntaxError, WorkflowFormatError, dump_yaml, load_document
 from orchestrate.models import WorkflowVersion
 from orchestrate.services.definitions import (
+    create_draft,
     export_version,
     import_workflow,
     publish_version,
@@ -74,6 +75,21 @@ class ImportMixin:
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/orchestrate/import_workflow.html", context)
+
+
+class DraftActionMixin:
+    """Start a new draft from the current version (an existing draft is kept)."""
+
+    @admin.action(description="Start a new draft from the current version", permissions=["change"])
+    def new_draft(self, request, queryset):
+        for definition in queryset:
+            try:
+                draft, created = create_draft(definition.pk, actor=request.user)
+            except ValueError as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+                continue
+            verb = "created" if created else "already open"
+            self.message_user(request, f"Draft {draft} {verb}.", messages.SUCCESS)
 
 
 class VersionToolsMixin:

@@ -184,3 +184,18 @@ def retire_version(version, *, actor=None):
         locked.retire()
         locked.save(update_fields=["status"])
     return locked
+
+
+def create_draft(definition_id, *, actor=None):
+    """Start a new draft as a copy of the current (newest published) version, or of the
+    newest version when none is published. Returns (draft, created): an existing draft
+    is returned as it is, since a definition has at most one draft to edit."""
+    with transaction.atomic():
+        definition = WorkflowDefinition.objects.select_for_update().get(pk=definition_id)
+        draft = definition.versions.filter(status=VersionStatus.DRAFT).order_by("-number").first()
+        if draft is not None:
+            return draft, False
+        source = definition.current_version() or definition.versions.order_by("-number").first()
+        if source is None:
+            raise ValueError(f"'{definition.key}' has no version to copy; import a file first")
+        return _create_version(definition, source.to_spec(), actor), True

@@ -82,3 +82,16 @@ def test_publish_and_retire_actions(admin_client, broker):
     assert version.status == VersionStatus.RETIRED
     with pytest.raises(StartError):
         start_instance(workflow_key="hello")
+
+
+def test_a_new_draft_copies_the_current_version_once(admin_client):
+    upload(admin_client, GOOD, publish="on")
+    published = WorkflowVersion.objects.get()
+    definitions = reverse("admin:orchestrate_workflowdefinition_changelist")
+    selected = {"action": "new_draft", "_selected_action": [published.definition_id]}
+    page = admin_client.post(definitions, selected, follow=True).content.decode()
+    assert "Draft hello v2 (draft) created." in page
+    draft = WorkflowVersion.objects.get(status=VersionStatus.DRAFT)
+    assert (draft.number, draft.to_spec()) == (2, published.to_spec())
+    admin_client.post(definitions, selected)
+    assert WorkflowVersion.objects.count() == 2  # the open draft is kept
