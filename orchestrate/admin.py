@@ -5,6 +5,7 @@ trail is read-only for everyone.
 """
 
 from django.contrib import admin
+from guardian.admin import GuardedModelAdmin
 
 from orchestrate.models import (
     AuditEvent,
@@ -41,7 +42,9 @@ class VersionInline(ReadOnlyInline):
 
 
 @admin.register(WorkflowDefinition)
-class WorkflowDefinitionAdmin(ImportMixin, DraftActionMixin, admin.ModelAdmin):
+class WorkflowDefinitionAdmin(ImportMixin, DraftActionMixin, GuardedModelAdmin):
+    # GuardedModelAdmin adds the "Object permissions" page: who may start this workflow,
+    # see all its instances (`orchestrate.access`) or change it.
     actions = ["new_draft"]
     list_display = ["key", "name", "created_at"]
     search_fields = ["key", "name"]

@@ -1,12 +1,16 @@
 """Who may see and act on instances through the API.
 
-Staff and holders of `orchestrate.view_instance` see every instance; everybody else sees
-the instances they started. An instance a user may not see does not exist for them (404),
+Staff and holders of `orchestrate.view_instance` see every instance; holders of
+`orchestrate.view_workflow_instances` see every instance of the definitions it is granted on
+(per object with django-guardian, or globally for all); everybody else sees the instances
+they started. An instance a user may not see does not exist for them (404),
 whatever they try to do with it.
 """
 
+from django.db.models import Q
 from rest_framework.permissions import BasePermission
 
+from orchestrate.access import VIEW_INSTANCES, definitions_granting
 from orchestrate.models import Instance
 
 
@@ -19,9 +23,11 @@ def instances_visible_to(user):
     """Instances `user` may see, as a queryset (nothing for an anonymous user)."""
     if not user.is_authenticated:
         return Instance.objects.none()
-    if can_see_every_instance(user):
+    if can_see_every_instance(user) or user.has_perm(f"orchestrate.{VIEW_INSTANCES}"):
         return Instance.objects.all()
-    return Instance.objects.filter(started_by=user)
+    return Instance.objects.filter(
+        Q(started_by=user) | Q(definition__in=definitions_granting(user, VIEW_INSTANCES))
+    )
 
 
 def can_cancel_instance(user, instance):

@@ -10,13 +10,14 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from orchestrate.models import LIVE_STEP_STATUSES, StepRun
+from orchestrate.access import may_start
+from orchestrate.models import LIVE_STEP_STATUSES, StepRun, WorkflowDefinition
 from orchestrate.services.instances import (
     InstanceStateError,
     StartError,
@@ -124,6 +125,7 @@ class InstanceViewSet(
                 InstanceSerializer, description="The instance that has this business key."
             ),
             400: OpenApiResponse(description="Invalid input, unknown workflow or variables."),
+            403: OpenApiResponse(description="You may not start this workflow."),
             409: OpenApiResponse(
                 description="The business key belongs to an instance you may not see."
             ),
@@ -132,6 +134,12 @@ class InstanceViewSet(
     def create(self, request):
         params = StartInstanceSerializer(data=request.data)
         params.is_valid(raise_exception=True)
+        definition = WorkflowDefinition.objects.filter(
+            key=params.validated_data["workflow"]
+        ).first()
+        # An unknown workflow is left to `start_instance`, which answers it with a 400.
+        if definition is not None and not may_start(request.user, definition):
+            raise PermissionDenied(f"You may not start '{definition.key}'.")
         instance, created = start_instance(
             workflow_key=params.validated_data["workflow"],
             variables=params.validated_data["variables"],

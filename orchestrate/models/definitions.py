@@ -42,6 +42,12 @@ class WorkflowDefinition(models.Model):
 
     class Meta:
         ordering = ["key"]
+        # Granted per definition with django-guardian (see `orchestrate.access`); editing a
+        # definition is Django's own `change_workflowdefinition`, per object too.
+        permissions = [
+            ("start_workflow", "Can start instances of this workflow"),
+            ("view_workflow_instances", "Can see every instance of this workflow"),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.key})"
