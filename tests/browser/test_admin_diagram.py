@@ -1,22 +1,18 @@
 """Mermaid, served from our static files, draws the instance's diagram in the browser."""
 
-import os
-
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from orchestrate.services.instances import start_instance
-from tests.browser.conftest import PASSWORD, artifacts, chromium, new_page, page  # noqa: F401
 from tests.factories import UserFactory, edges, workflow
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+from .conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_the_instance_page_draws_the_diagram(page, broker):  # noqa: F811
-    from playwright.sync_api import expect
-
+def test_the_instance_page_draws_the_diagram(page, broker):
     UserFactory(username="root", is_staff=True, is_superuser=True)
     workflow(
         "waiting",
