@@ -113,3 +113,17 @@ def edges(*pairs):
                 edge["on"] = outcome
             out.append(edge)
     return out
+
+
+def waiting_workflow(key="waiting", *, wait_name="go", **variables):
+    """start → a message step `wait` (correlated on `ref`) → end: an instance that stays."""
+    return workflow(
+        key,
+        [
+            {"key": "start", "type": "start"},
+            {"key": "wait", "type": "message", "name": wait_name, "correlate": "ref"},
+            {"key": "end", "type": "end"},
+        ],
+        edges("start>wait", "wait>end"),
+        variables={"ref": {"type": "string"}, **variables},
+    )

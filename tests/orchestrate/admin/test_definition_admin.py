@@ -7,7 +7,6 @@ from django.urls import reverse
 from orchestrate.formats import dump_yaml, load_document
 from orchestrate.models import VersionStatus, WorkflowVersion
 from orchestrate.services.instances import StartError, start_instance
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -25,41 +24,35 @@ transitions:
 """
 
 
-@pytest.fixture
-def admin_client(client):
-    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
-    return client
-
-
 def upload(client, content, **extra):
     return client.post(IMPORT, {"file": SimpleUploadedFile("hello.yaml", content), **extra})
 
 
-def test_the_list_offers_the_import_and_an_upload_imports_and_publishes(admin_client):
-    listing = admin_client.get(reverse("admin:orchestrate_workflowdefinition_changelist"))
+def test_the_list_offers_the_import_and_an_upload_imports_and_publishes(root_client):
+    listing = root_client.get(reverse("admin:orchestrate_workflowdefinition_changelist"))
     assert IMPORT in listing.content.decode()
-    response = upload(admin_client, GOOD, publish="on")
+    response = upload(root_client, GOOD, publish="on")
     assert response.status_code == 302
     version = WorkflowVersion.objects.get(definition__key="hello")
     assert version.status == VersionStatus.PUBLISHED
-    upload(admin_client, GOOD)  # the same file again creates nothing
+    upload(root_client, GOOD)  # the same file again creates nothing
     assert WorkflowVersion.objects.filter(definition__key="hello").count() == 1
 
 
-def test_a_broken_file_shows_every_problem_with_its_line_and_writes_nothing(admin_client):
+def test_a_broken_file_shows_every_problem_with_its_line_and_writes_nothing(root_client):
     broken = GOOD.replace(b"{from: start, to: end}", b"{from: start, to: nowhere}")
-    page = upload(admin_client, broken).content.decode()
+    page = upload(root_client, broken).content.decode()
     assert "The file was refused; nothing was written." in page
     assert "nowhere" in page and "(line 8)" in page
     assert not WorkflowVersion.objects.exists()
-    page = upload(admin_client, b"steps: [unclosed").content.decode()
+    page = upload(root_client, b"steps: [unclosed").content.decode()
     assert "The file was refused" in page
 
 
-def test_a_version_downloads_as_the_yaml_the_command_writes(admin_client):
-    upload(admin_client, GOOD, publish="on")
+def test_a_version_downloads_as_the_yaml_the_command_writes(root_client):
+    upload(root_client, GOOD, publish="on")
     version = WorkflowVersion.objects.get()
-    response = admin_client.get(
+    response = root_client.get(
         reverse("admin:orchestrate_workflowversion_download", args=[version.pk])
     )
     assert response["Content-Disposition"] == 'attachment; filename="hello-v1.yaml"'
@@ -67,31 +60,31 @@ def test_a_version_downloads_as_the_yaml_the_command_writes(admin_client):
     assert load_document(response.content) == version.to_spec()
 
 
-def test_publish_and_retire_actions(admin_client, broker):
-    upload(admin_client, GOOD)
+def test_publish_and_retire_actions(root_client, broker):
+    upload(root_client, GOOD)
     version = WorkflowVersion.objects.get()
-    admin_client.post(VERSIONS, {"action": "retire_selected", "_selected_action": [version.pk]})
+    root_client.post(VERSIONS, {"action": "retire_selected", "_selected_action": [version.pk]})
     version.refresh_from_db()
     assert version.status == VersionStatus.DRAFT  # only a published version retires
-    admin_client.post(VERSIONS, {"action": "publish_selected", "_selected_action": [version.pk]})
+    root_client.post(VERSIONS, {"action": "publish_selected", "_selected_action": [version.pk]})
     version.refresh_from_db()
     assert version.status == VersionStatus.PUBLISHED
     start_instance(workflow_key="hello")
-    admin_client.post(VERSIONS, {"action": "retire_selected", "_selected_action": [version.pk]})
+    root_client.post(VERSIONS, {"action": "retire_selected", "_selected_action": [version.pk]})
     version.refresh_from_db()
     assert version.status == VersionStatus.RETIRED
     with pytest.raises(StartError):
         start_instance(workflow_key="hello")
 
 
-def test_a_new_draft_copies_the_current_version_once(admin_client):
-    upload(admin_client, GOOD, publish="on")
+def test_a_new_draft_copies_the_current_version_once(root_client):
+    upload(root_client, GOOD, publish="on")
     published = WorkflowVersion.objects.get()
     definitions = reverse("admin:orchestrate_workflowdefinition_changelist")
     selected = {"action": "new_draft", "_selected_action": [published.definition_id]}
-    page = admin_client.post(definitions, selected, follow=True).content.decode()
+    page = root_client.post(definitions, selected, follow=True).content.decode()
     assert "Draft hello v2 (draft) created." in page
     draft = WorkflowVersion.objects.get(status=VersionStatus.DRAFT)
     assert (draft.number, draft.to_spec()) == (2, published.to_spec())
-    admin_client.post(definitions, selected)
+    root_client.post(definitions, selected)
     assert WorkflowVersion.objects.count() == 2  # the open draft is kept

@@ -8,29 +8,14 @@ from django.urls import reverse
 
 from orchestrate.models import AuditEvent, AuditKind, InstanceStatus
 from orchestrate.services.instances import start_instance
-from tests.factories import UserFactory, edges, workflow
+from tests.factories import edges, waiting_workflow, workflow
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_client(client):
-    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
-    return client
-
-
-@pytest.fixture
 def instances(broker):
-    workflow(
-        "waiting",
-        [
-            {"key": "start", "type": "start"},
-            {"key": "wait", "type": "message", "name": "go", "correlate": "ref"},
-            {"key": "end", "type": "end"},
-        ],
-        edges("start>wait", "wait>end"),
-        variables={"ref": {"type": "string"}, "amount": {"type": "number"}},
-    )
+    waiting_workflow(amount={"type": "number"})
     return [
         start_instance(workflow_key="waiting", variables={"ref": ref, "amount": 5})[0]
         for ref in ("ACME-7", "GLOBEX-9")
@@ -40,45 +25,45 @@ def instances(broker):
 CHANGELIST = reverse("admin:orchestrate_instance_changelist")
 
 
-def test_search_finds_text_in_the_variables(admin_client, instances):
-    response = admin_client.get(CHANGELIST, {"q": "globex"})
+def test_search_finds_text_in_the_variables(root_client, instances):
+    response = root_client.get(CHANGELIST, {"q": "globex"})
     assert response.status_code == 200
     assert list(response.context["cl"].result_list) == [instances[1]]
 
 
-def test_the_instance_page_shows_the_audit_timeline(admin_client, instances):
+def test_the_instance_page_shows_the_audit_timeline(root_client, instances):
     url = reverse("admin:orchestrate_instance_change", args=[instances[0].pk])
-    html = admin_client.get(url).content.decode()
+    html = root_client.get(url).content.decode()
     assert "Audit timeline" in html
     assert "instance.started" in html
     assert "Change variables" in html
 
 
-def test_suspend_and_resume_actions_call_the_services(admin_client, instances):
+def test_suspend_and_resume_actions_call_the_services(root_client, instances):
     ids = [str(i.pk) for i in instances]
-    admin_client.post(CHANGELIST, {"action": "suspend_selected", "_selected_action": ids})
+    root_client.post(CHANGELIST, {"action": "suspend_selected", "_selected_action": ids})
     assert {i.status for i in type(instances[0]).objects.all()} == {InstanceStatus.SUSPENDED}
-    response = admin_client.post(
+    response = root_client.post(
         CHANGELIST, {"action": "suspend_selected", "_selected_action": ids[:1]}, follow=True
     )
     assert "only a running instance can be suspended" in response.content.decode()
-    admin_client.post(CHANGELIST, {"action": "resume_selected", "_selected_action": ids})
+    root_client.post(CHANGELIST, {"action": "resume_selected", "_selected_action": ids})
     assert {i.status for i in type(instances[0]).objects.all()} == {InstanceStatus.RUNNING}
     kinds = AuditEvent.objects.filter(actor__username="root").values_list("kind", flat=True)
     assert list(kinds).count(AuditKind.INSTANCE_SUSPENDED) == 2
 
 
-def test_changing_variables_needs_valid_json_a_right_type_and_a_reason(admin_client, instances):
+def test_changing_variables_needs_valid_json_a_right_type_and_a_reason(root_client, instances):
     instance = instances[0]
     url = reverse("admin:orchestrate_instance_variables", args=[instance.pk])
-    assert admin_client.get(url).status_code == 200
-    response = admin_client.post(url, {"variables": "{oops", "reason": "x"})
+    assert root_client.get(url).status_code == 200
+    response = root_client.post(url, {"variables": "{oops", "reason": "x"})
     assert "Not valid JSON" in response.content.decode()
-    response = admin_client.post(url, {"variables": '{"amount": "many"}', "reason": "x"})
+    response = root_client.post(url, {"variables": '{"amount": "many"}', "reason": "x"})
     assert "amount:" in response.content.decode()
-    response = admin_client.post(url, {"variables": '{"amount": 7}', "reason": ""})
+    response = root_client.post(url, {"variables": '{"amount": 7}', "reason": ""})
     assert "Say why the variables change." in response.content.decode()
-    response = admin_client.post(url, {"variables": json.dumps({"amount": 7}), "reason": "fix"})
+    response = root_client.post(url, {"variables": json.dumps({"amount": 7}), "reason": "fix"})
     assert response.status_code == 302
     instance.refresh_from_db()
     assert instance.variables["amount"] == 7
@@ -86,7 +71,7 @@ def test_changing_variables_needs_valid_json_a_right_type_and_a_reason(admin_cli
     assert (event.actor_label, event.data["reason"]) == ("root", "fix")
 
 
-def test_moving_instances_shows_a_dry_run_then_moves(admin_client, instances):
+def test_moving_instances_shows_a_dry_run_then_moves(root_client, instances):
     v2 = workflow(
         "waiting",
         [
@@ -99,12 +84,12 @@ def test_moving_instances_shows_a_dry_run_then_moves(admin_client, instances):
     )
     ids = [str(i.pk) for i in instances]
     base = {"action": "migrate_selected", "_selected_action": ids, "to_version": v2.pk}
-    page = admin_client.post(CHANGELIST, {**base, "dry_run": "1"}).content.decode()
+    page = root_client.post(CHANGELIST, {**base, "dry_run": "1"}).content.decode()
     assert "refused: the active step &#x27;wait&#x27; has no counterpart" in page
-    page = admin_client.post(
+    page = root_client.post(
         CHANGELIST, {**base, "mapping": '{"wait": "await_go"}', "dry_run": "1"}
     ).content.decode()
     assert "wait → await_go" in page
     assert {i.version_id for i in type(instances[0]).objects.all()} != {v2.pk}
-    admin_client.post(CHANGELIST, {**base, "mapping": '{"wait": "await_go"}', "apply": "1"})
+    root_client.post(CHANGELIST, {**base, "mapping": '{"wait": "await_go"}', "apply": "1"})
     assert {i.version_id for i in type(instances[0]).objects.all()} == {v2.pk}

@@ -10,23 +10,14 @@ from orchestrate.services.instances import (
     start_instance,
     update_variables,
 )
-from tests.factories import UserFactory, edges, workflow
+from tests.factories import UserFactory, waiting_workflow
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def instance(broker):
-    workflow(
-        "waiting",
-        [
-            {"key": "start", "type": "start"},
-            {"key": "wait", "type": "message", "name": "go", "correlate": "ref"},
-            {"key": "end", "type": "end"},
-        ],
-        edges("start>wait", "wait>end"),
-        variables={"ref": {"type": "string"}, "amount": {"type": "number"}},
-    )
+    waiting_workflow(amount={"type": "number"})
     return start_instance(workflow_key="waiting", variables={"ref": "R1", "amount": 10})[0]
 
 
