@@ -115,6 +115,8 @@ class Engine:
         self._nothing_stored = False  # a new instance has no step run in the database
         self._context = None
         self._variables_before = copy.deepcopy(instance.variables)
+        # Extra data for the `variables.changed` event (an operator's reason, say).
+        self.variables_note = {}
 
     # --- bookkeeping -------------------------------------------------------------
     def adopt(self, run):
@@ -626,6 +628,7 @@ class Engine:
             self.event(
                 AuditKind.VARIABLES_CHANGED,
                 changes=_diff(self._variables_before, self.instance.variables),
+                **self.variables_note,
             )
         if self.new_runs:
             StepRun.objects.bulk_create(self.new_runs)

@@ -255,13 +255,6 @@ def update_variables(instance_id, *, actor, values, reason):
         if type_errors:
             raise VariablesInvalid(type_errors)
         engine = Engine(instance, actor=actor)
-        before = dict(instance.variables)
         engine.set_variables(values)
-        engine._variables_before = instance.variables  # the edit event below says it all
-        changes = {
-            name: {"from": before.get(name), "to": value}
-            for name, value in values.items()
-            if before.get(name) != value
-        }
-        engine.event(AuditKind.VARIABLES_CHANGED, changes=changes, reason=reason, by_hand=True)
+        engine.variables_note = {"reason": reason, "by_hand": True}
         return engine.finish()

@@ -2,7 +2,6 @@ from .notifications import ActionLink, Notification, NotificationKind
 from .people import Profile
 from .saved_views import SavedView
 from .tasks import (
-    ACTIONABLE_TASK_STATUSES,
     LIVE_TASK_STATUSES,
     CommentKind,
     Priority,
@@ -15,7 +14,6 @@ from .tasks import (
 from .timers import DigestLog, TaskTimer, TimerKind, TimerStatus
 
 __all__ = [
-    "ACTIONABLE_TASK_STATUSES",
     "LIVE_TASK_STATUSES",
     "ActionLink",
     "CommentKind",

@@ -26,7 +26,6 @@ class TaskStatus(models.TextChoices):
 
 
 LIVE_TASK_STATUSES = (TaskStatus.OPEN, TaskStatus.CLAIMED, TaskStatus.INFO_REQUESTED)
-ACTIONABLE_TASK_STATUSES = (TaskStatus.OPEN, TaskStatus.CLAIMED)
 
 
 class TaskKind(models.TextChoices):

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
-from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
 from tasks_inbox.models import Profile, Task
@@ -123,7 +122,3 @@ def actor_label(user, role):
     if role.on_behalf_of is not None:
         return f"{name} on behalf of {role.on_behalf_of.get_username()}"
     return name
-
-
-def today():
-    return timezone.localdate()

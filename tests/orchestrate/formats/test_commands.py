@@ -113,8 +113,12 @@ def test_a_broken_decision_table_file_is_refused_with_the_place(tmp_path):
     text = "format: 1\nkind: decision_table\nkey: discount\nname: D\nhit_policy: sometimes\n"
     path = write(tmp_path, "discount.yaml", text)
     _out, err, failure = run("import_workflow", path)
-    assert "hit_policy" in err or "rules" in err
-    assert err.startswith(f"{path}: ")
+    assert err.splitlines() == [
+        f"{path}: hit_policy: `hit_policy` must be one of unique, first, priority, collect, "
+        "not 'sometimes' (line 5)",
+        f"{path}: outputs: a decision table needs `outputs`: a list of names (line 1)",
+        f"{path}: rules: a decision table needs `rules` (line 1)",
+    ]
     assert failure is not None
 
 

@@ -247,27 +247,6 @@ def test_one_overdue_digest_per_person_and_day(clock, users, broker, mailoutbox)
     assert sla.queue_overdue_digests(now=timezone.now()) == 1
 
 
-def test_a_timeout_still_takes_the_timeout_path(clock, users):
-    from orchestrate.services.steps import wake_step_run
-    from tests.factories import edges, workflow
-
-    workflow(
-        "timed",
-        [
-            {"key": "start", "type": "start"},
-            {"key": "review", "type": "human", "assign": {"group": "managers"}, "timeout": "PT2H"},
-            {"key": "done", "type": "end"},
-            {"key": "late", "type": "end", "outcome": "late"},
-        ],
-        edges("start>review", "review>done:approve", "review>late:timeout"),
-    )
-    instance = start("timed", users["alice"])
-    clock.move_to(at(2))
-    wake_step_run(instance.step_runs.get(step_key="review").pk)
-    instance.refresh_from_db()
-    assert (instance.status, instance.outcome) == (InstanceStatus.COMPLETED, "late")
-
-
 def test_business_due_times_skip_the_weekend_and_explain_it(users):
     friday = datetime.datetime(2026, 3, 6, 15, 0, tzinfo=datetime.UTC)
     approval_workflow(due="PT4H", business=True, reminders=["PT1H"])
