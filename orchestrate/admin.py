@@ -20,6 +20,7 @@ from orchestrate.models import (
 
 from . import admin_decisions  # noqa: F401  (decision tables register themselves)
 from .admin_definitions import DraftActionMixin, ImportMixin, VersionToolsMixin
+from .admin_drafts import DraftEditingMixin
 from .admin_instances import InstanceAdmin
 
 
@@ -48,7 +49,16 @@ class WorkflowDefinitionAdmin(ImportMixin, DraftActionMixin, GuardedModelAdmin):
     actions = ["new_draft"]
     list_display = ["key", "name", "created_at"]
     search_fields = ["key", "name"]
+    readonly_fields = ["created_at"]
     inlines = [VersionInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Subprocess steps, exports and the API name a workflow by its key: it stays.
+        return ["key", *self.readonly_fields] if obj is not None else self.readonly_fields
+
+    def get_inlines(self, request, obj):
+        # A new definition has no versions yet; saving it creates its first draft.
+        return self.inlines if obj is not None else []
 
 
 class StepInline(ReadOnlyInline):
@@ -64,9 +74,24 @@ class TransitionInline(ReadOnlyInline):
 
 
 @admin.register(WorkflowVersion)
-class WorkflowVersionAdmin(VersionToolsMixin, admin.ModelAdmin):
+class WorkflowVersionAdmin(DraftEditingMixin, VersionToolsMixin, admin.ModelAdmin):
+    """A draft is edited with typed inlines (`admin_drafts`); other versions are read-only."""
+
     list_display = ["definition", "number", "status", "published_at"]
     list_filter = ["status", "definition"]
+    fields = [
+        "definition",
+        "number",
+        "status",
+        "name",
+        "description",
+        "calendar",
+        "variables",
+        "published_at",
+        "created_at",
+        "created_by",
+        "download_link",
+    ]
     readonly_fields = ["status", "published_at", "created_at", "created_by", "download_link"]
     actions = ["publish_selected", "retire_selected"]
     inlines = [StepInline, TransitionInline]

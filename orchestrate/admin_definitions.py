@@ -13,6 +13,7 @@ from django_fsm import TransitionNotAllowed
 from orchestrate.formats import DocumentSyntaxError, WorkflowFormatError, dump_yaml, load_document
 from orchestrate.models import WorkflowVersion
 from orchestrate.services.definitions import (
+    create_definition,
     create_draft,
     export_version,
     import_workflow,
@@ -78,7 +79,33 @@ class ImportMixin:
 
 
 class DraftActionMixin:
-    """Start a new draft from the current version (an existing draft is kept)."""
+    """A new definition starts with a draft (start -> end) to edit; "new draft" copies the
+    current version (an existing draft is kept)."""
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        definition, draft = create_definition(
+            key=obj.key, name=obj.name, description=obj.description, actor=request.user
+        )
+        obj.pk = definition.pk
+        obj.created_at = definition.created_at
+        obj._state.adding = False
+        obj._state.db = definition._state.db
+        request.orchestrate_new_draft = draft
+
+    def response_add(self, request, obj, post_url_continue=None):
+        draft = getattr(request, "orchestrate_new_draft", None)
+        if draft is None or "_addanother" in request.POST or "_popup" in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(
+            request,
+            f"Created {obj} with draft v{draft.number}: a start step joined to an end step. "
+            "Add your steps and transitions, then save and publish.",
+            messages.SUCCESS,
+        )
+        return redirect("admin:orchestrate_workflowversion_change", draft.pk)
 
     @admin.action(description="Start a new draft from the current version", permissions=["change"])
     def new_draft(self, request, queryset):

@@ -199,3 +199,23 @@ def create_draft(definition_id, *, actor=None):
         if source is None:
             raise ValueError(f"'{definition.key}' has no version to copy; import a file first")
         return _create_version(definition, source.to_spec(), actor), True
+
+
+def create_definition(*, key, name, description="", actor=None):
+    """Create a definition with a first draft to edit: a start step joined to an end step,
+    the smallest valid workflow. Returns (definition, draft). Raises ValueError if the key
+    is taken."""
+    with transaction.atomic():
+        if WorkflowDefinition.objects.filter(key=key).exists():
+            raise ValueError(f"a workflow with the key '{key}' exists already")
+        definition = WorkflowDefinition.objects.create(key=key, name=name, description=description)
+        spec = {
+            "format": 1,
+            "key": key,
+            "name": name,
+            "description": description,
+            "steps": [{"key": "start", "type": "start"}, {"key": "end", "type": "end"}],
+            "transitions": [{"from": "start", "to": "end"}],
+        }
+        draft = _create_version(definition, spec, actor)
+    return definition, draft
