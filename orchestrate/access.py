@@ -59,3 +59,27 @@ def definitions_granting(user, codename):
     return WorkflowDefinition.objects.filter(
         Q(pk__in=_object_ids(direct)) | Q(pk__in=_object_ids(by_group))
     )
+
+
+CHANGE = "change_workflowdefinition"
+
+
+def may_change(user, definition=None):
+    """Whether `user` may edit `definition` (its name, drafts, publishing and retiring):
+    Django's `change_workflowdefinition`, held globally or on this very definition. With
+    no definition: whether the user may edit any at all (to show the admin's pages)."""
+    if not (user.is_active and user.is_staff):
+        return False
+    perm = f"orchestrate.{CHANGE}"
+    if user.has_perm(perm):
+        return True
+    if definition is None:
+        return definitions_granting(user, CHANGE).exists()
+    return user.has_perm(perm, definition)
+
+
+def definitions_editable_by(user):
+    """The definitions `user` may edit, as a lazy queryset."""
+    if user.has_perm(f"orchestrate.{CHANGE}"):
+        return WorkflowDefinition.objects.all()
+    return definitions_granting(user, CHANGE)

@@ -5,7 +5,7 @@ trail is read-only for everyone.
 """
 
 from django.contrib import admin
-from guardian.admin import GuardedModelAdmin
+from guardian.admin import ReinforcedGuardedModelAdmin
 
 from orchestrate.models import (
     AuditEvent,
@@ -19,7 +19,12 @@ from orchestrate.models import (
 )
 
 from . import admin_decisions  # noqa: F401  (decision tables register themselves)
-from .admin_definitions import DraftActionMixin, ImportMixin, VersionToolsMixin
+from .admin_definitions import (
+    DefinitionPermissionMixin,
+    DraftActionMixin,
+    ImportMixin,
+    VersionToolsMixin,
+)
 from .admin_drafts import DraftEditingMixin
 from .admin_instances import InstanceAdmin
 
@@ -43,9 +48,12 @@ class VersionInline(ReadOnlyInline):
 
 
 @admin.register(WorkflowDefinition)
-class WorkflowDefinitionAdmin(ImportMixin, DraftActionMixin, GuardedModelAdmin):
-    # GuardedModelAdmin adds the "Object permissions" page: who may start this workflow,
-    # see all its instances (`orchestrate.access`) or change it.
+class WorkflowDefinitionAdmin(
+    DefinitionPermissionMixin, ImportMixin, DraftActionMixin, ReinforcedGuardedModelAdmin
+):
+    # The guarded admin adds the "Object permissions" page: who may start this workflow,
+    # see all its instances (`orchestrate.access`) or change it. "Reinforced": managing
+    # those takes guardian's own permissions, not merely the right to edit the workflow.
     actions = ["new_draft"]
     list_display = ["key", "name", "created_at"]
     search_fields = ["key", "name"]
@@ -74,11 +82,16 @@ class TransitionInline(ReadOnlyInline):
 
 
 @admin.register(WorkflowVersion)
-class WorkflowVersionAdmin(DraftEditingMixin, VersionToolsMixin, admin.ModelAdmin):
-    """A draft is edited with typed inlines (`admin_drafts`); other versions are read-only."""
+class WorkflowVersionAdmin(
+    DraftEditingMixin, DefinitionPermissionMixin, VersionToolsMixin, admin.ModelAdmin
+):
+    """A draft is edited with typed inlines (`admin_drafts`); other versions are read-only.
+    Holders of `change_workflowdefinition` on a definition edit its versions."""
+
+    definition_path = "definition"
 
     list_display = ["definition", "number", "status", "published_at"]
-    list_filter = ["status", "definition"]
+    list_filter = ["status", ("definition", admin.RelatedOnlyFieldListFilter)]
     fields = [
         "definition",
         "number",

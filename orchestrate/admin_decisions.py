@@ -17,7 +17,10 @@ from orchestrate.engine.decisions import CompiledTable, DecisionError
 from orchestrate.formats import WorkflowFormatError
 from orchestrate.formats.decision_tables import validate_decision_table
 from orchestrate.models import DecisionTable, DecisionTableVersion, VersionStatus
-from orchestrate.services.decision_tables import publish_decision_table_version
+from orchestrate.services.decision_tables import (
+    create_decision_table_draft,
+    publish_decision_table_version,
+)
 
 
 class DecisionTableVersionInline(admin.TabularInline):
@@ -37,6 +40,18 @@ class DecisionTableAdmin(admin.ModelAdmin):
     list_display = ["key", "name", "created_at"]
     search_fields = ["key", "name"]
     inlines = [DecisionTableVersionInline]
+    actions = ["new_draft"]
+
+    @admin.action(description="Start a new draft from the current version", permissions=["change"])
+    def new_draft(self, request, queryset):
+        for table in queryset:
+            try:
+                draft, created = create_decision_table_draft(table.pk, actor=request.user)
+            except ValueError as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+                continue
+            verb = "created" if created else "already open"
+            self.message_user(request, f"Draft {draft} {verb}.", messages.SUCCESS)
 
 
 class DecisionTableVersionForm(forms.ModelForm):
@@ -80,6 +95,12 @@ class DecisionTableVersionAdmin(admin.ModelAdmin):
         if obj is not None and obj.status != VersionStatus.DRAFT:
             return False
         return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        # A published version may be in use by running instances; only drafts go.
+        if obj is not None and obj.status != VersionStatus.DRAFT:
+            return False
+        return super().has_delete_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
         if not obj.number:

@@ -10,6 +10,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django_fsm import TransitionNotAllowed
 
+from orchestrate import access
 from orchestrate.formats import DocumentSyntaxError, WorkflowFormatError, dump_yaml, load_document
 from orchestrate.models import WorkflowVersion
 from orchestrate.services.definitions import (
@@ -179,3 +180,42 @@ class VersionToolsMixin:
                 )
             else:
                 self.message_user(request, f"{version} retired.", messages.SUCCESS)
+
+
+class DefinitionPermissionMixin:
+    """Who may edit a workflow: Django's model permissions as usual, and besides them
+    `change_workflowdefinition` granted on one definition with django-guardian (the
+    "Object permissions" page), which lets its holder see and edit that definition and
+    its versions in the admin and nothing else. `definition_of(obj)` names the definition
+    an object belongs to; `definition_path` the lookup from the admin's model to it."""
+
+    definition_path = ""
+
+    def definition_of(self, obj):
+        return getattr(obj, self.definition_path) if self.definition_path else obj
+
+    def _model_perm(self, request, action):
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.{action}_{opts.model_name}")
+
+    def _by_object(self, request, obj):
+        return access.may_change(request.user, None if obj is None else self.definition_of(obj))
+
+    def has_module_permission(self, request):
+        return super().has_module_permission(request) or access.may_change(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) or self._by_object(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        if self._model_perm(request, "change"):
+            return super().has_change_permission(request, obj)
+        return self._by_object(request, obj)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if self._model_perm(request, "view") or self._model_perm(request, "change"):
+            return queryset
+        editable = access.definitions_editable_by(request.user)
+        lookup = f"{self.definition_path}__in" if self.definition_path else "pk__in"
+        return queryset.filter(**{lookup: editable})

@@ -21,6 +21,7 @@ from django.db.models import Max
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
+from orchestrate import access
 from orchestrate.engine.expressions import ExpressionSyntaxError, check_syntax
 from orchestrate.formats import WorkflowFormatError, validate_spec
 from orchestrate.formats.errors import format_path
@@ -275,7 +276,30 @@ class _PositionFormSet(forms.BaseInlineFormSet):
         return super().save_existing(form, obj, commit=commit)
 
 
-class StepEditInline(admin.StackedInline):
+class _DraftRowPermissions:
+    """Steps and transitions of a draft are edited by whoever may edit its definition
+    (`orchestrate.access.may_change`), not by separate step or transition permissions."""
+
+    def _may_edit(self, request, obj):
+        # Without a version (the inline's own queryset), whether the user edits any.
+        if obj is None:
+            return access.may_change(request.user)
+        return obj.is_editable and access.may_change(request.user, obj.definition)
+
+    def has_view_permission(self, request, obj=None):
+        return self._may_edit(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return self._may_edit(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may_edit(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_edit(request, obj)
+
+
+class StepEditInline(_DraftRowPermissions, admin.StackedInline):
     model = Step
     form = StepForm
     formset = _PositionFormSet
@@ -298,7 +322,7 @@ class StepEditInline(admin.StackedInline):
         return fieldsets
 
 
-class TransitionEditInline(admin.TabularInline):
+class TransitionEditInline(_DraftRowPermissions, admin.TabularInline):
     model = Transition
     form = TransitionForm
     formset = _PositionFormSet
@@ -341,6 +365,12 @@ class DraftEditingMixin:
         if obj is not None and not obj.is_editable:
             return False
         return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        # Instances run on published and retired versions; only a draft may go.
+        if obj is not None and not obj.is_editable:
+            return False
+        return super().has_delete_permission(request, obj)
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))

@@ -125,3 +125,27 @@ def _lock_table(spec):
 def _publish(version):
     version.publish()
     version.save(update_fields=["status", "published_at"])
+
+
+def create_decision_table_draft(table_id, *, actor=None):
+    """Start a new draft as a copy of the table's current (newest published) version, or
+    of its newest version when none is published. Returns (draft, created): an existing
+    draft is returned as it is, since a table has at most one draft to edit. The table row
+    is locked, so two admins asking at once get one draft."""
+    with transaction.atomic():
+        table = DecisionTable.objects.select_for_update().get(pk=table_id)
+        draft = table.versions.filter(status=VersionStatus.DRAFT).order_by("-number").first()
+        if draft is not None:
+            return draft, False
+        source = table.current_version() or table.versions.order_by("-number").first()
+        if source is None:
+            raise ValueError(f"'{table.key}' has no version to copy; import a file first")
+        highest = table.versions.aggregate(highest=Max("number"))["highest"] or 0
+        spec = source.to_spec()
+        draft = DecisionTableVersion.objects.create(
+            table=table,
+            number=highest + 1,
+            name=spec["name"],
+            **{key: spec.get(key, _EMPTY[key]) for key in STORED_KEYS},
+        )
+    return draft, True

@@ -1,31 +1,14 @@
 """The decision table admin: drafts validated on save, published read-only, publish,
 and the "Try it" page."""
 
-import importlib
-import sys
-
 import pytest
-from django.conf import settings
-from django.urls import NoReverseMatch, clear_url_caches, reverse
+from django.urls import reverse
 
-import orchestrate.admin_decisions  # noqa: F401  (until orchestrate/admin.py imports it)
 from orchestrate.models import DecisionTableVersion, VersionStatus
 from orchestrate.services.definitions import import_workflow
 from tests.orchestrate.decisions.tables import DISCOUNT
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _admin_urls():
-    # Until orchestrate/admin.py imports admin_decisions, a URLconf loaded by an earlier
-    # test lacks these pages; build it again.
-    try:
-        reverse("admin:orchestrate_decisiontableversion_changelist")
-    except NoReverseMatch:
-        if settings.ROOT_URLCONF in sys.modules:
-            importlib.reload(sys.modules[settings.ROOT_URLCONF])
-        clear_url_caches()
 
 
 def try_url(version):
@@ -89,3 +72,25 @@ def test_the_publish_action_publishes_and_published_versions_are_read_only(admin
     response = admin_client.post(url, {"name": "changed"})
     assert response.status_code == 403
     assert DecisionTableVersion.objects.get(pk=version.pk).name == "Customer discount"
+
+
+def test_a_new_draft_copies_the_current_version_and_published_ones_cannot_be_deleted(
+    admin_client,
+):
+    published = import_workflow(DISCOUNT, publish=True)
+    tables = reverse("admin:orchestrate_decisiontable_changelist")
+    action = {"action": "new_draft", "_selected_action": [published.table_id]}
+    page = admin_client.post(tables, action, follow=True).content.decode()
+    draft = DecisionTableVersion.objects.get(status=VersionStatus.DRAFT)
+    assert f"Draft {draft} created." in page
+    assert draft.number == 2 and draft.to_spec() == published.to_spec()
+    page = admin_client.post(tables, action, follow=True).content.decode()
+    assert f"Draft {draft} already open." in page
+    assert DecisionTableVersion.objects.count() == 2
+
+    delete = reverse("admin:orchestrate_decisiontableversion_delete", args=[published.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 403
+    assert DecisionTableVersion.objects.filter(pk=published.pk).exists()
+    delete = reverse("admin:orchestrate_decisiontableversion_delete", args=[draft.pk])
+    admin_client.post(delete, {"post": "yes"})
+    assert not DecisionTableVersion.objects.filter(pk=draft.pk).exists()
