@@ -51,6 +51,8 @@ class DecisionTableAdmin(admin.ModelAdmin):
                 self.message_user(request, str(exc), messages.WARNING)
                 continue
             verb = "created" if created else "already open"
+            if created:
+                self.log_change(request, table, f"Started draft v{draft.number}.")
             self.message_user(request, f"Draft {draft} {verb}.", messages.SUCCESS)
 
 
@@ -126,6 +128,7 @@ class DecisionTableVersionAdmin(admin.ModelAdmin):
             except TransitionNotAllowed:
                 self.message_user(request, f"{version}: a retired version", messages.ERROR)
             else:
+                self.log_change(request, version, "Published.")
                 self.message_user(request, f"{version.table.key} v{version.number} published")
 
     def get_urls(self):

@@ -67,6 +67,7 @@ class ImportMixin:
             except (DocumentSyntaxError, ValueError) as exc:
                 problems = [str(exc)]
             else:
+                self.log_change(request, version.definition, f"Imported {version}.")
                 self.message_user(request, f"Imported {version}.", messages.SUCCESS)
                 return redirect("admin:orchestrate_workflowdefinition_changelist")
         context = {
@@ -117,6 +118,8 @@ class DraftActionMixin:
                 self.message_user(request, str(exc), messages.WARNING)
                 continue
             verb = "created" if created else "already open"
+            if created:
+                self.log_change(request, definition, f"Started draft v{draft.number}.")
             self.message_user(request, f"Draft {draft} {verb}.", messages.SUCCESS)
 
 
@@ -167,6 +170,7 @@ class VersionToolsMixin:
                     request, f"{version}: only a draft can be published", messages.WARNING
                 )
             else:
+                self.log_change(request, version, "Published.")
                 self.message_user(request, f"{version} published.", messages.SUCCESS)
 
     @admin.action(description="Retire selected versions (no new starts)", permissions=["change"])
@@ -179,6 +183,7 @@ class VersionToolsMixin:
                     request, f"{version}: only a published version can be retired", messages.WARNING
                 )
             else:
+                self.log_change(request, version, "Retired.")
                 self.message_user(request, f"{version} retired.", messages.SUCCESS)
 
 

@@ -442,6 +442,7 @@ class DraftEditingMixin:
                     messages.ERROR,
                 )
                 return HttpResponseRedirect(request.path)
+            self.log_change(request, obj, "Published.")
             self.message_user(request, f"{obj} published.", messages.SUCCESS)
             url = reverse("admin:orchestrate_workflowversion_change", args=[obj.pk])
             return HttpResponseRedirect(url)

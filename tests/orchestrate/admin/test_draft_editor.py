@@ -2,6 +2,7 @@
 importer's rules, whole-draft problems listed and linked, publishing, read-only versions."""
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
 from orchestrate.admin_drafts import STEP_SETTINGS
@@ -159,6 +160,8 @@ def test_save_and_publish_freezes_the_draft(root_client):
     assert response.status_code == 302
     draft.refresh_from_db()
     assert draft.status == VersionStatus.PUBLISHED
+    entry = LogEntry.objects.filter(object_id=str(draft.pk)).latest("action_time")
+    assert entry.user.username == "root" and entry.get_change_message() == "Published."
     page = root_client.get(change_url(draft)).content.decode()
     assert 'name="_publish"' not in page and "draft-steps" not in page
     # A published version cannot be changed by posting to its page either.
