@@ -7,8 +7,18 @@ from django.urls import reverse
 
 from orchestrate.admin_drafts import STEP_SETTINGS
 from orchestrate.formats.validation import STEP_KEYS
-from orchestrate.models import Step, StepType, Transition, VersionStatus, WorkflowVersion
+from orchestrate.models import (
+    Step,
+    StepRun,
+    StepType,
+    Transition,
+    VersionStatus,
+    WorkflowVersion,
+)
 from orchestrate.services.definitions import create_draft, import_workflow, publish_version
+from orchestrate.services.instances import start_instance
+from orchestrate.services.messages import deliver_message
+from tests.factories import waiting_workflow
 
 from .drafts import add_row, change_url, page_data, row_index
 
@@ -209,3 +219,30 @@ def test_a_new_draft_copies_the_current_version_and_running_instances_stay(root_
     root_client.post(change_url(draft), {**data, "_save": "Save"})
     v1.refresh_from_db()
     assert v1.name == "Hello" and draft.definition.current_version() == v1
+
+
+def test_running_instances_stay_on_their_version_when_a_new_one_is_published(root_client, broker):
+    v1 = waiting_workflow()
+    running, _ = start_instance(workflow_key="waiting", variables={"ref": "A"})
+    draft, _ = create_draft(v1.definition_id)
+    data = page_data(root_client.get(change_url(draft)))
+    index = row_index(data, "steps", "key", "end")
+    data[f"steps-{index}-key"] = "finished"
+    data[f"steps-{index}-end__outcome"] = "done_v2"
+    response = root_client.post(change_url(draft), {**data, "_publish": "Save and publish"})
+    assert response.status_code == 302
+    newer, _ = start_instance(workflow_key="waiting", variables={"ref": "B"})
+    assert (running.version_id, newer.version_id) == (v1.pk, draft.pk)
+
+    deliver_message(name="go", correlation="A")
+    deliver_message(name="go", correlation="B")
+    running.refresh_from_db()
+    newer.refresh_from_db()
+    assert running.status == newer.status == "completed"
+    ends = {
+        run.instance_id: run.step_key
+        for run in StepRun.objects.filter(
+            instance__in=[running, newer], step_key__in=["end", "finished"]
+        )
+    }
+    assert ends == {running.pk: "end", newer.pk: "finished"}
