@@ -36,13 +36,11 @@ import django
 
 django.setup()
 
-import psycopg  # noqa: E402
-from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
-from psycopg import sql  # noqa: E402
 
+from bench.common import ensure_database  # noqa: E402
 from orchestrate.models import (  # noqa: E402
     Step,
     Transition,
@@ -64,33 +62,6 @@ ESCALATION = [
 
 
 # --- the database ---------------------------------------------------------------------
-def ensure_database(reset):
-    """Create (or with `reset` drop and create) the bench database; True if it is new."""
-    db = settings.DATABASES["default"]
-    name = db["NAME"]
-    if "postgresql" not in db["ENGINE"]:
-        sys.exit(f"needs PostgreSQL (DATABASE_URL=postgres://...), not {db['ENGINE']}")
-    if "bench" not in name:
-        sys.exit(f"refusing database {name!r}: the bench loads a million rows into it "
-                 "and --reset drops it; use a database named *bench*")  # fmt: skip
-    params = {
-        "host": db.get("HOST") or "127.0.0.1",
-        "port": db.get("PORT") or 5432,
-        "user": db.get("USER") or None,
-        "password": db.get("PASSWORD") or None,
-        "dbname": "postgres",
-        "autocommit": True,
-    }
-    with psycopg.connect(**params) as admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists and not reset:
-            return False
-        if exists:
-            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return True
-
-
 def existing_clock(tasks, due):
     """The clock of the rows already loaded for this size, or None (load them again)."""
     definition = WorkflowDefinition.objects.filter(key=WORKFLOW_KEY).first()

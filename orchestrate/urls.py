@@ -6,4 +6,5 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/v1/", include("orchestrate.api.urls")),
     path("inbox/", include("tasks_inbox.urls")),
+    path("reports/", include("tasks_inbox.reports_urls")),
 ]

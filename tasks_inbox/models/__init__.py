@@ -1,5 +1,6 @@
 from .notifications import ActionLink, Notification, NotificationKind
 from .people import Profile
+from .reports import ReportAccess
 from .saved_views import SavedView
 from .tasks import (
     LIVE_TASK_STATUSES,
@@ -22,6 +23,7 @@ __all__ = [
     "NotificationKind",
     "Priority",
     "Profile",
+    "ReportAccess",
     "SavedView",
     "SlaState",
     "Task",

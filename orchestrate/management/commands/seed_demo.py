@@ -9,7 +9,7 @@ import os
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -87,6 +87,11 @@ class Command(BaseCommand):
 
     def _seed_users(self, password):
         groups = {name: Group.objects.get_or_create(name=name)[0] for name in GROUPS}
+        # sla-viewers read the SLA reports (the migration grants this too; a database that
+        # was emptied keeps the permission but not the grant).
+        groups["sla-viewers"].permissions.add(
+            Permission.objects.get(content_type__app_label="tasks_inbox", codename="view_reports")
+        )
         User = get_user_model()
         users = {}
         for username, group_names in USERS.items():

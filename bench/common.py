@@ -1,0 +1,36 @@
+"""What the benchmarks share: the PostgreSQL database they load (created on demand, only
+under a name containing `bench`, since they load millions of rows and `--reset` drops
+it)."""
+
+import sys
+
+import psycopg
+from django.conf import settings
+from psycopg import sql
+
+
+def ensure_database(reset):
+    """Create (or with `reset` drop and create) the bench database; True if it is new."""
+    db = settings.DATABASES["default"]
+    name = db["NAME"]
+    if "postgresql" not in db["ENGINE"]:
+        sys.exit(f"needs PostgreSQL (DATABASE_URL=postgres://...), not {db['ENGINE']}")
+    if "bench" not in name:
+        sys.exit(f"refusing database {name!r}: the bench loads millions of rows into it "
+                 "and --reset drops it; use a database named *bench*")  # fmt: skip
+    params = {
+        "host": db.get("HOST") or "127.0.0.1",
+        "port": db.get("PORT") or 5432,
+        "user": db.get("USER") or None,
+        "password": db.get("PASSWORD") or None,
+        "dbname": "postgres",
+        "autocommit": True,
+    }
+    with psycopg.connect(**params) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and not reset:
+            return False
+        if exists:
+            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return True
