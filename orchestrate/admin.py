@@ -18,7 +18,10 @@ from orchestrate.models import (
     WorkflowVersion,
 )
 
-from . import admin_decisions  # noqa: F401  (decision tables register themselves)
+from . import (
+    admin_decisions,  # noqa: F401  (decision tables register themselves)
+    admin_integrations,  # noqa: F401  (webhooks and received events)
+)
 from .admin_definitions import (
     DefinitionPermissionMixin,
     DraftActionMixin,

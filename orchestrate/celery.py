@@ -21,6 +21,12 @@ def setup_periodic_tasks(sender, **kwargs):
         sender.signature("orchestrate.sweep_due_work"),
         name="sweep due work",
     )
+    # Webhook deliveries that are due again, or whose worker's lease ran out.
+    sender.add_periodic_task(
+        settings.ORCHESTRATE_SWEEP_SECONDS,
+        sender.signature("orchestrate.sweep_webhooks"),
+        name="send due webhook deliveries",
+    )
     # Reminders and escalation levels that are due.
     sender.add_periodic_task(
         settings.ORCHESTRATE_SWEEP_SECONDS,

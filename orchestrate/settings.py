@@ -34,12 +34,15 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "guardian",
     "orchestrate",
     "tasks_inbox",
 ]
 
 MIDDLEWARE = [
+    # Each request logs with its own instance/step/task ids (see orchestrate.observability).
+    "orchestrate.observability.logging.LogContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -121,12 +124,31 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, with the error bodies of orchestrate.api.schema.
+    "DEFAULT_SCHEMA_CLASS": "orchestrate.api.schema.OrchestrateAutoSchema",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Orchestrate API",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Tags and operation ids come from the path after this prefix (instances, tasks...).
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "DESCRIPTION": (
+        "Start and watch workflow instances, deliver messages, and work on tasks. "
+        "Authenticate with `Authorization: Token <key>` (a key from your profile page) "
+        "or a browser session. Lists are paginated with `page` and `page_size`."
+    ),
+    # Swagger UI and Redoc come from drf-spectacular-sidecar's static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "TAGS": [
+        {"name": "instances", "description": "Start, read and cancel workflow instances."},
+        {"name": "tasks", "description": "The inbox: list, claim, decide and delegate tasks."},
+        {"name": "messages", "description": "Deliver messages that waiting instances expect."},
+        {"name": "events", "description": "Receive CloudEvents from other systems."},
+        {"name": "demo", "description": "Stand-ins for external systems of the demo."},
+    ],
     "ENUM_NAME_OVERRIDES": {
         "TaskStatusEnum": "tasks_inbox.models.TaskStatus",
         "TaskKindEnum": "tasks_inbox.models.TaskKind",
@@ -183,13 +205,46 @@ ORCHESTRATE_SWEEP_BATCH = env.int("ORCHESTRATE_SWEEP_BATCH", default=500)
 # Modules imported at start-up that register custom actions with @register_action.
 ORCHESTRATE_ACTION_MODULES = env.list("ORCHESTRATE_ACTION_MODULES", default=[])
 ORCHESTRATE_BASE_URL = env("ORCHESTRATE_BASE_URL", default="http://127.0.0.1:8000")
+# Outbound webhooks (docs/integrations.md): the HTTP timeout of one attempt, the lease a
+# worker holds a delivery for (then the sweep takes it back), attempts before a delivery
+# fails, the backoff (doubling from BACKOFF up to MAX_BACKOFF seconds), and how old a
+# process's snapshot of the active subscriptions may get before it is reloaded.
+ORCHESTRATE_WEBHOOK_TIMEOUT_SECONDS = env.float("ORCHESTRATE_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+ORCHESTRATE_WEBHOOK_LEASE_SECONDS = env.int("ORCHESTRATE_WEBHOOK_LEASE_SECONDS", default=60)
+ORCHESTRATE_WEBHOOK_MAX_ATTEMPTS = env.int("ORCHESTRATE_WEBHOOK_MAX_ATTEMPTS", default=8)
+ORCHESTRATE_WEBHOOK_BACKOFF_SECONDS = env.float("ORCHESTRATE_WEBHOOK_BACKOFF_SECONDS", default=10.0)
+ORCHESTRATE_WEBHOOK_MAX_BACKOFF_SECONDS = env.float(
+    "ORCHESTRATE_WEBHOOK_MAX_BACKOFF_SECONDS", default=3600.0
+)
+ORCHESTRATE_WEBHOOK_REFRESH_SECONDS = env.float("ORCHESTRATE_WEBHOOK_REFRESH_SECONDS", default=10.0)
 
+# --- Observability -------------------------------------------------------------------
+# json: one JSON object a line with instance_id, step_key, step_run_id and task_id where
+# known (production, the default without DEBUG); plain: readable lines (`make run`).
+LOG_FORMAT = env("LOG_FORMAT", default="plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "orchestrate.observability.logging.ContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s%(context)s"},
+        "json": {"()": "orchestrate.observability.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+# `/metrics` wants `Authorization: Bearer <METRICS_TOKEN>`; when it is empty, only
+# requests from this machine and staff sessions may read it.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# Step durations and retries in `/metrics` cover step runs that ended this recently,
+# among the newest ORCHESTRATE_METRICS_STEP_RUNS step runs (a primary-key range scan).
+ORCHESTRATE_METRICS_WINDOW_SECONDS = env.int("ORCHESTRATE_METRICS_WINDOW_SECONDS", default=3600)
+ORCHESTRATE_METRICS_STEP_RUNS = env.int("ORCHESTRATE_METRICS_STEP_RUNS", default=50000)
 # How long the approve/reject links in assignment mails work (each works once).
 ORCHESTRATE_ACTION_LINK_HOURS = env.int("ORCHESTRATE_ACTION_LINK_HOURS", default=72)

@@ -9,6 +9,7 @@ import pytest
 
 from orchestrate import tasks
 from orchestrate.engine import dispatch
+from orchestrate.services.webhooks import DELIVER_WEBHOOK
 from tasks_inbox import tasks as inbox_tasks
 from tasks_inbox.services.notifications import SEND_NOTIFICATION
 from tasks_inbox.services.sla import SEND_DIGEST
@@ -17,6 +18,7 @@ _TASKS = {
     dispatch.RUN_STEP: tasks.run_step,
     dispatch.WAKE_STEP: tasks.wake_step,
     dispatch.RESUME_PARENT: tasks.resume_parent,
+    DELIVER_WEBHOOK: tasks.deliver_webhook,
     SEND_NOTIFICATION: inbox_tasks.send_notification,
     SEND_DIGEST: inbox_tasks.send_digest,
 }

@@ -13,6 +13,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from . import examples
+from .schema import error
 from .serializers import JSONNumberField
 
 
@@ -41,8 +43,16 @@ class PurchaseOrderCreateView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
+        operation_id="demo_purchase_orders_create",
+        tags=["demo"],
+        description="Demo only: answers like an ERP that creates a purchase order. No "
+        "authentication; nothing is stored.",
         request=PurchaseOrderRequestSerializer,
-        responses={201: PurchaseOrderSerializer},
+        responses={
+            201: PurchaseOrderSerializer,
+            400: error("Invalid input (a missing item, an amount that is not a number)."),
+        },
+        examples=examples.PURCHASE_ORDER_EXAMPLES,
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",

@@ -9,11 +9,16 @@ for every action.
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.decorators import action
+from rest_framework.decorators import (
+    action,
+    api_view,
+    authentication_classes,
+    permission_classes,
+)
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
 from orchestrate.access import may_start
@@ -27,8 +32,10 @@ from orchestrate.services.instances import (
 )
 from orchestrate.services.messages import deliver_message
 
+from . import examples
 from .filters import InstanceFilter
 from .permissions import CanCancelInstance, instances_visible_to
+from .schema import error
 from .serializers import (
     AuditEventSerializer,
     CancelInstanceSerializer,
@@ -78,14 +85,27 @@ def with_live_step_runs(queryset):
     )
 
 
-_NOT_FOUND = OpenApiResponse(description="No such instance, or not one you may see.")
+_NOT_FOUND = error("No such instance, or not one you may see.")
+_BAD_PAGE = error("No such page (`page` beyond the last one, or not a number).")
 
 
 @extend_schema_view(
-    list=extend_schema(description="Instances you may see, newest first."),
+    list=extend_schema(
+        operation_id="instances_list",
+        description="Instances you may see, newest first, filtered by workflow key, status "
+        "and business key; paginated with `page` and `page_size` (at most 200).",
+        responses={
+            200: InstanceSerializer(many=True),
+            400: error("A filter value is not valid (e.g. an unknown status)."),
+            404: _BAD_PAGE,
+        },
+        examples=examples.INSTANCE_LIST_EXAMPLES,
+    ),
     retrieve=extend_schema(
+        operation_id="instances_retrieve",
         description="One instance with its live steps.",
         responses={200: InstanceSerializer, 404: _NOT_FOUND},
+        examples=examples.INSTANCE_EXAMPLES,
     ),
 )
 class InstanceViewSet(
@@ -117,19 +137,21 @@ class InstanceViewSet(
         return None if instance is None else InstanceSerializer(instance).data
 
     @extend_schema(
-        description="Start an instance of the published version of a workflow.",
+        operation_id="instances_start",
+        description="Start an instance of the published version of a workflow. With a "
+        "`business_key`, starting again returns the first instance (200) instead of a "
+        "second one.",
         request=StartInstanceSerializer,
         responses={
             201: OpenApiResponse(InstanceSerializer, description="Started."),
             200: OpenApiResponse(
                 InstanceSerializer, description="The instance that has this business key."
             ),
-            400: OpenApiResponse(description="Invalid input, unknown workflow or variables."),
-            403: OpenApiResponse(description="You may not start this workflow."),
-            409: OpenApiResponse(
-                description="The business key belongs to an instance you may not see."
-            ),
+            400: error("Invalid input, unknown workflow or variables."),
+            403: error("You may not start this workflow."),
+            409: error("The business key belongs to an instance you may not see."),
         },
+        examples=examples.START_EXAMPLES,
     )
     def create(self, request):
         params = StartInstanceSerializer(data=request.data)
@@ -153,14 +175,17 @@ class InstanceViewSet(
         return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(
+        operation_id="instances_cancel",
         description="Cancel a live instance and its live steps.",
         request=CancelInstanceSerializer,
         responses={
             200: InstanceSerializer,
-            403: OpenApiResponse(description="You may see the instance but not cancel it."),
+            400: error("Invalid input (e.g. a reason longer than 1000 characters)."),
+            403: error("You may see the instance but not cancel it."),
             404: _NOT_FOUND,
-            409: OpenApiResponse(description="The instance has already ended."),
+            409: error("The instance has already ended."),
         },
+        examples=examples.CANCEL_EXAMPLES,
     )
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, CanCancelInstance])
     def cancel(self, request, pk=None):
@@ -171,8 +196,13 @@ class InstanceViewSet(
         return Response(self._instance_data(instance.pk))
 
     @extend_schema(
-        description="The audit trail of an instance, oldest first.",
-        responses={200: AuditEventSerializer(many=True), 404: _NOT_FOUND},
+        operation_id="instances_history",
+        description="The audit trail of an instance, oldest first; paginated.",
+        responses={
+            200: AuditEventSerializer(many=True),
+            404: error("No such instance (or not one you may see), or no such page."),
+        },
+        examples=examples.HISTORY_EXAMPLES,
     )
     @action(detail=True, methods=["get"], serializer_class=AuditEventSerializer, filter_backends=[])
     def history(self, request, pk=None):
@@ -188,12 +218,18 @@ class MessageDeliverView(DomainErrorsMixin, GenericAPIView):
     serializer_class = DeliverMessageSerializer
 
     @extend_schema(
-        description="Deliver a message to every instance that waits for it.",
+        operation_id="messages_deliver",
+        tags=["messages"],
+        description="Deliver a message to every instance that waits for it: a message "
+        "step with this `name` whose correlation variable equals `correlation` (compared "
+        "as text). The payload is merged into the receivers' variables.",
         request=DeliverMessageSerializer,
         responses={
             202: MessageDeliveredSerializer,
-            404: OpenApiResponse(description="No instance waits for this message."),
+            400: error("Invalid input (e.g. a missing name or correlation)."),
+            404: error("No instance waits for this message."),
         },
+        examples=examples.MESSAGE_EXAMPLES,
     )
     def post(self, request):
         params = DeliverMessageSerializer(data=request.data)
@@ -211,3 +247,12 @@ class MessageDeliverView(DomainErrorsMixin, GenericAPIView):
                 f"No instance waits for message '{name}' with correlation '{correlation}'."
             )
         return Response({"delivered_to": delivered}, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(exclude=True)
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def api_not_found(request, path=""):
+    """Any other path under /api/v1/: a JSON 404 rather than Django's HTML page."""
+    raise NotFound("No such API endpoint.")

@@ -26,6 +26,7 @@ from orchestrate.models import (
     StepRunStatus,
     StepType,
 )
+from orchestrate.observability.logging import bind_log_context
 
 from . import actions, calendars, dispatch, expressions
 from .durations import parse_duration
@@ -117,12 +118,14 @@ class Engine:
         self._variables_before = copy.deepcopy(instance.variables)
         # Extra data for the `variables.changed` event (an operator's reason, say).
         self.variables_note = {}
+        bind_log_context(instance_id=instance.pk)
 
     # --- bookkeeping -------------------------------------------------------------
     def adopt(self, run):
         """Track a step run the caller loaded (and locked) in this transaction."""
         self.known[run.pk] = run
         run.instance = self.instance
+        bind_log_context(step_run_id=run.pk, step_key=run.step_key)
         return run
 
     def touch(self, run):
@@ -433,6 +436,7 @@ class Engine:
 
     def call_action(self, run, step, spec):
         """Run the step's action with its params rendered; returns the result."""
+        bind_log_context(step_run_id=run.pk, step_key=run.step_key)
         params = step.get("params") or {}
         if not spec.raw_params:
             params = render_value(params, self.template_context())

@@ -43,9 +43,12 @@ TOP_LEVEL_KEYS = (
     "description",
     "variables",
     "calendar",
+    "start_on",
     "steps",
     "transitions",
 )
+START_ON_KEYS = ("event", "business_key", "variables")
+MAX_EVENT_TYPE_LENGTH = 200  # InboundEvent.type
 VARIABLE_KEYS = ("type", "required", "default", "label")
 VARIABLE_TYPES = ("string", "number", "integer", "boolean", "date", "datetime", "list", "object")
 RESERVED_VARIABLES = ("instance", "now")
@@ -396,6 +399,8 @@ class _Validator:
         self.check_header(doc)
         if "variables" in doc:
             self.check_variables(doc["variables"])
+        if "start_on" in doc:
+            self.check_start_on(doc["start_on"], doc.get("variables"))
         steps = doc.get("steps", _MISSING)
         transitions = doc.get("transitions", _MISSING)
         steps_ok = self.check_steps(steps)
@@ -467,6 +472,50 @@ class _Validator:
                 self.error(
                     (*var_loc, "default"),
                     f"the default {_describe(default)} is not a valid {spec['type']}",
+                )
+
+    def check_start_on(self, start_on, variables):
+        """The `start_on` extension (docs/workflow-format.md): an event type that starts
+        the workflow, with CEL for the business key and the start variables."""
+        loc = ("start_on",)
+        if not self.check_mapping(loc, start_on, "`start_on`"):
+            return
+        self.check_keys(loc, start_on, START_ON_KEYS, "in `start_on`")
+        if "event" not in start_on:
+            self.error(
+                (*loc, "event"), "`start_on` needs `event`: the CloudEvents type that starts it"
+            )
+        else:
+            event = start_on["event"]
+            if self.check_string(
+                (*loc, "event"), event, "`event`", max_length=MAX_EVENT_TYPE_LENGTH
+            ) and any(c.isspace() for c in event):
+                self.error((*loc, "event"), f"`event` {event!r} may not contain spaces")
+        if "business_key" in start_on:
+            self.check_cel((*loc, "business_key"), start_on["business_key"])
+        declared = variables if isinstance(variables, dict) else {}
+        given = start_on.get("variables", _MISSING)
+        if given is not _MISSING and self.check_mapping((*loc, "variables"), given, "`variables`"):
+            for name, source in given.items():
+                if name not in declared:
+                    self.error(
+                        (*loc, "variables", name),
+                        f"{name!r} is not a declared variable; declare it under `variables`"
+                        f"{_did_you_mean(name, list(declared))}",
+                    )
+                self.check_cel((*loc, "variables", name), source)
+        set_by_event = given if isinstance(given, dict) else {}
+        for name, spec in declared.items():
+            if (
+                isinstance(spec, dict)
+                and spec.get("required") is True
+                and "default" not in spec
+                and name not in set_by_event
+            ):
+                self.error(
+                    (*loc, "variables"),
+                    f"the required variable {name!r} has no default, so `start_on.variables` "
+                    "must set it",
                 )
 
     # --- steps ------------------------------------------------------------------------

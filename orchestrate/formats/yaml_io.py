@@ -21,6 +21,7 @@ from .validation import (
     ESCALATION_TARGET_KEYS,
     FORM_FIELD_KEYS,
     RETRY_KEYS,
+    START_ON_KEYS,
     STEP_KEYS,
     TOP_LEVEL_KEYS,
     TRANSITION_KEYS,
@@ -283,7 +284,7 @@ def _ordered_escalation(level):
 
 def ordered_spec(doc):
     """`doc` with the exporter's key order: format, kind, key, name, description,
-    variables, calendar, steps, transitions; steps start with key, type, name."""
+    variables, calendar, start_on, steps, transitions; steps start with key, type, name."""
     result = _ordered(doc, TOP_LEVEL_KEYS)
     if isinstance(result.get("variables"), dict):
         result["variables"] = {
@@ -292,6 +293,8 @@ def ordered_spec(doc):
             else spec
             for name, spec in result["variables"].items()
         }
+    if isinstance(result.get("start_on"), dict):
+        result["start_on"] = _ordered(result["start_on"], START_ON_KEYS)
     if isinstance(result.get("steps"), list):
         result["steps"] = [_ordered_step(step) for step in result["steps"]]
     if isinstance(result.get("transitions"), list):

@@ -9,6 +9,13 @@ from .definitions import (
     WorkflowDefinition,
     WorkflowVersion,
 )
+from .integrations import (
+    WEBHOOK_EVENT_KINDS,
+    DeliveryStatus,
+    InboundEvent,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from .runtime import (
     ENDED_INSTANCE_STATUSES,
     LIVE_STEP_STATUSES,
@@ -21,14 +28,17 @@ from .runtime import (
 __all__ = [
     "ENDED_INSTANCE_STATUSES",
     "LIVE_STEP_STATUSES",
+    "WEBHOOK_EVENT_KINDS",
     "Aggregation",
     "AuditEvent",
     "AuditKind",
     "BusinessCalendar",
     "DecisionTable",
     "DecisionTableVersion",
+    "DeliveryStatus",
     "HitPolicy",
     "Holiday",
+    "InboundEvent",
     "Instance",
     "InstanceStatus",
     "Step",
@@ -37,6 +47,8 @@ __all__ = [
     "StepType",
     "Transition",
     "VersionStatus",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "WorkflowDefinition",
     "WorkflowVersion",
 ]

@@ -8,6 +8,17 @@ from django.utils import timezone
 
 from orchestrate import audit_chain
 
+# Called as hook(events) with the events just inserted (with their ids), inside the
+# writing transaction: the one place where side effects of audit events start (webhook
+# deliveries, see orchestrate/models/integrations.py). A hook must cost no query when it
+# has nothing to do, since every service transaction writes events.
+WRITE_HOOKS: list = []
+
+
+def _after_write(events):
+    for hook in WRITE_HOOKS:
+        hook(events)
+
 
 class AuditKind(models.TextChoices):
     INSTANCE_STARTED = "instance.started"
@@ -79,7 +90,9 @@ class AuditQuerySet(models.QuerySet):
                 [obj for obj in objs if obj.instance_id == instance_id],
                 last.get(instance_id, ""),
             )
-        return super().bulk_create(objs, *args, **kwargs)
+        created = super().bulk_create(objs, *args, **kwargs)
+        _after_write(created)
+        return created
 
     def update(self, **kwargs):
         raise PermissionError("The audit trail is append-only.")
@@ -133,6 +146,7 @@ class AuditEvent(models.Model):
             last = _last_hashes(type(self), [self.instance_id], kwargs.get("using"))
             audit_chain.chain([self], last.get(self.instance_id, ""))
         super().save(*args, **kwargs)
+        _after_write([self])
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit trail is append-only.")

@@ -70,6 +70,9 @@ class WorkflowVersion(models.Model):
     # what people see in start forms, so it is kept here (a list keeps its order).
     variables_order = models.JSONField(default=list, blank=True, editable=False)
     calendar = models.CharField(max_length=100, blank=True)
+    # `start_on` of the workflow format: the event type that starts an instance, with the
+    # CEL expressions for its business key and variables (empty: events never start it).
+    start_on = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     published_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
@@ -119,6 +122,8 @@ class WorkflowVersion(models.Model):
             spec["variables"] = self.ordered_variables()
         if self.calendar:
             spec["calendar"] = self.calendar
+        if self.start_on:
+            spec["start_on"] = self.start_on
         spec["steps"] = [s.to_spec() for s in self.steps.order_by("position", "id")]
         spec["transitions"] = [t.to_spec() for t in self.transitions.order_by("position", "id")]
         return spec

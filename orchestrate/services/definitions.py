@@ -35,7 +35,7 @@ def stored_spec(doc):
     """What `to_spec()` gives back after importing the valid document `doc`: defaults
     left out (`default: false`, empty `description`), `kind` dropped, JSON values only."""
     spec = {"format": 1, "key": doc["key"], "name": doc["name"]}
-    for optional in ("description", "variables", "calendar"):
+    for optional in ("description", "variables", "calendar", "start_on"):
         if doc.get(optional):
             spec[optional] = doc[optional]
     spec["steps"] = []
@@ -142,6 +142,7 @@ def _create_version(definition, spec, actor):
         description=spec.get("description", ""),
         variables=spec.get("variables", {}),
         calendar=spec.get("calendar", ""),
+        start_on=spec.get("start_on", {}),
         created_by=actor,
     )
     Step.objects.bulk_create(

@@ -5,13 +5,17 @@ see is a 404 whatever they try), validates the body, calls one service and answe
 the task. The services' errors become HTTP answers in one place, `TaskErrorsMixin`.
 """
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from orchestrate.api import examples
+from orchestrate.api.schema import error
 from orchestrate.api.views import ApiPagination, Conflict, DomainErrorsMixin
+from orchestrate.observability.logging import bind_log_context
 from tasks_inbox.models import Task
 from tasks_inbox.selectors.tasks import filter_tasks, task_for_user, tasks_for
 from tasks_inbox.services.errors import (
@@ -77,35 +81,56 @@ class TaskErrorsMixin(DomainErrorsMixin):
         return super().handle_exception(api_error_for_task(exc))
 
 
-_NOT_FOUND = OpenApiResponse(description="No such task, or not one you may see.")
-_FORBIDDEN = OpenApiResponse(description="You may see the task but not act on it.")
-_CONFLICT = OpenApiResponse(
-    description="The task's state does not allow it (already decided, held by someone "
-    "else, waiting for an answer...)."
+_NOT_FOUND = error("No such task, or not one you may see.")
+_FORBIDDEN = error("You may see the task but not act on it.")
+_CONFLICT = error(
+    "The task's state does not allow it (already decided, held by someone else, waiting "
+    "for an answer...)."
 )
-_INVALID = OpenApiResponse(description="Field errors, e.g. a missing required comment.")
+_INVALID = error("Field errors, e.g. a missing required comment.")
+_TASK_ID = OpenApiParameter(
+    "id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The task's id."
+)
 
 
-def _action_responses(ok=200):
-    return {
-        ok: TaskDetailSerializer,
-        400: _INVALID,
-        403: _FORBIDDEN,
-        404: _NOT_FOUND,
-        409: _CONFLICT,
-    }
+def _action(operation_id, description, request, action_examples, ok=200):
+    """The schema of a task action: its body, the task (or the new info task) back, and
+    the service errors."""
+    return extend_schema(
+        operation_id=operation_id,
+        description=description,
+        parameters=[_TASK_ID],
+        request=request,
+        responses={
+            ok: TaskDetailSerializer,
+            400: _INVALID,
+            403: _FORBIDDEN,
+            404: _NOT_FOUND,
+            409: _CONFLICT,
+        },
+        examples=action_examples,
+    )
 
 
 @extend_schema_view(
     list=extend_schema(
+        operation_id="tasks_list",
         description="Your tasks (scope `mine`), your queue (`queue`) or what you decided "
-        "(`done`), filtered.",
+        "(`done`), filtered; paginated with `page` and `page_size` (at most 200).",
         parameters=[TaskListParamsSerializer],
-        responses={200: TaskSerializer(many=True), 400: _INVALID},
+        responses={
+            200: TaskSerializer(many=True),
+            400: _INVALID,
+            404: error("No such page (`page` beyond the last one, or not a number)."),
+        },
+        examples=examples.TASK_LIST_EXAMPLES,
     ),
     retrieve=extend_schema(
+        operation_id="tasks_retrieve",
         description="One task with its conversation and the actions you may take.",
+        parameters=[_TASK_ID],
         responses={200: TaskDetailSerializer, 404: _NOT_FOUND},
+        examples=examples.TASK_EXAMPLES,
     ),
 )
 class TaskViewSet(TaskErrorsMixin, viewsets.GenericViewSet):
@@ -116,10 +141,13 @@ class TaskViewSet(TaskErrorsMixin, viewsets.GenericViewSet):
     serializer_class = TaskSerializer
     pagination_class = ApiPagination
     filter_backends = []
-    lookup_value_regex = r"\d+"
 
     def get_object(self):
-        task = task_for_user(self.request.user, self.kwargs["pk"])
+        pk = self.kwargs["pk"]
+        if not pk.isascii() or not pk.isdigit():
+            raise NotFound(TaskNotFound().message)
+        bind_log_context(task_id=int(pk))
+        task = task_for_user(self.request.user, int(pk))
         self.check_object_permissions(self.request, task)
         return task
 
@@ -138,31 +166,29 @@ class TaskViewSet(TaskErrorsMixin, viewsets.GenericViewSet):
     def retrieve(self, request, pk=None):
         return self._answer(self.get_object())
 
-    @extend_schema(
-        description="Take an open task from your queue.",
-        request=None,
-        responses=_action_responses(),
-    )
+    @_action("tasks_claim", "Take an open task from your queue.", None, examples.CLAIM_EXAMPLES)
     @action(detail=True, methods=["post"])
     def claim(self, request, pk=None):
         task = self.get_object()
         return self._answer(claim_task(task.pk, actor=request.user))
 
-    @extend_schema(
-        description="Give a task you hold back to its queue.",
-        request=None,
-        responses=_action_responses(),
+    @_action(
+        "tasks_release",
+        "Give a task you hold back to its queue.",
+        None,
+        examples.RELEASE_EXAMPLES,
     )
     @action(detail=True, methods=["post"])
     def release(self, request, pk=None):
         task = self.get_object()
         return self._answer(release_task(task.pk, actor=request.user))
 
-    @extend_schema(
-        description="Decide a task with one of its outcomes, or answer the question of an "
-        "info task (its comment is the answer).",
-        request=CompleteTaskSerializer,
-        responses=_action_responses(),
+    @_action(
+        "tasks_complete",
+        "Decide a task you hold with one of its outcomes (and its form's `data`), or "
+        "answer the question of an info task (its comment is the answer).",
+        CompleteTaskSerializer,
+        examples.COMPLETE_EXAMPLES,
     )
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
@@ -177,11 +203,13 @@ class TaskViewSet(TaskErrorsMixin, viewsets.GenericViewSet):
             raise ValidationError(form_errors_nested(exc.errors)) from None
         return self._answer(task)
 
-    @extend_schema(
-        description="Ask a question: the task waits for the answer, and the person asked "
-        "gets an info task, which is returned.",
-        request=RequestInfoSerializer,
-        responses=_action_responses(201),
+    @_action(
+        "tasks_request_info",
+        "Ask a question: the task waits for the answer, and the person asked gets an info "
+        "task, which is returned.",
+        RequestInfoSerializer,
+        examples.REQUEST_INFO_EXAMPLES,
+        ok=201,
     )
     @action(detail=True, methods=["post"], url_path="request-info")
     def request_info(self, request, pk=None):
@@ -191,10 +219,11 @@ class TaskViewSet(TaskErrorsMixin, viewsets.GenericViewSet):
         info = request_info(task.pk, actor=request.user, **params.validated_data)
         return self._answer(info, status.HTTP_201_CREATED)
 
-    @extend_schema(
-        description="Hand the task to a colleague, who becomes its assignee.",
-        request=DelegateTaskSerializer,
-        responses=_action_responses(),
+    @_action(
+        "tasks_delegate",
+        "Hand the task to a colleague, who becomes its assignee.",
+        DelegateTaskSerializer,
+        examples.DELEGATE_EXAMPLES,
     )
     @action(detail=True, methods=["post"])
     def delegate(self, request, pk=None):
@@ -203,11 +232,12 @@ class TaskViewSet(TaskErrorsMixin, viewsets.GenericViewSet):
         params.is_valid(raise_exception=True)
         return self._answer(delegate_task(task.pk, actor=request.user, **params.validated_data))
 
-    @extend_schema(
-        description="Snooze a task you hold until a time: it leaves your lists (ask for "
+    @_action(
+        "tasks_snooze",
+        "Snooze a task you hold until a time: it leaves your lists (ask for "
         "`snoozed=true` to see it) while its SLA clock runs on. `until: null` wakes it.",
-        request=SnoozeTaskSerializer,
-        responses=_action_responses(),
+        SnoozeTaskSerializer,
+        examples.SNOOZE_EXAMPLES,
     )
     @action(detail=True, methods=["post"])
     def snooze(self, request, pk=None):

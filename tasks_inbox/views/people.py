@@ -1,4 +1,5 @@
-"""A person's own settings: away dates, substitute and manager; saved inbox views."""
+"""A person's own settings: away dates, substitute and manager, the API token; saved
+inbox views."""
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -9,6 +10,7 @@ from django.views import View
 from tasks_inbox.forms import AbsenceForm, SavedViewForm
 from tasks_inbox.models import Profile
 from tasks_inbox.services.people import delete_view, save_view, set_absence
+from tasks_inbox.services.tokens import issue_token, revoke_token, token_of
 
 from .base import TaskErrorMixin, safe_next, url_with
 
@@ -20,22 +22,34 @@ class ProfileView(LoginRequiredMixin, TaskErrorMixin, View):
     template_name = "tasks_inbox/profile.html"
 
     def get(self, request):
+        return self.page(AbsenceForm(request.user, initial=self.initial()))
+
+    def initial(self):
         profile = (
-            Profile.objects.filter(user=request.user)
+            Profile.objects.filter(user=self.request.user)
             .select_related("substitute", "manager")
             .first()
         )
-        initial = {}
-        if profile is not None:
-            initial = {
-                "absent_from": profile.absent_from,
-                "absent_until": profile.absent_until,
-                "substitute": profile.substitute,
-                "manager": profile.manager,
-            }
-        return self.page(AbsenceForm(request.user, initial=initial), profile)
+        if profile is None:
+            return {}
+        return {
+            "absent_from": profile.absent_from,
+            "absent_until": profile.absent_until,
+            "substitute": profile.substitute,
+            "manager": profile.manager,
+        }
 
     def post(self, request):
+        # The API token's buttons post `token=issue` or `token=revoke` to this page.
+        action = request.POST.get("token")
+        if action == "issue":
+            token = issue_token(actor=request.user)
+            # Shown once, on this answer: it is in no message, cookie or log.
+            return self.page(AbsenceForm(request.user, initial=self.initial()), new_token=token)
+        if action == "revoke":
+            if revoke_token(actor=request.user):
+                messages.success(request, "Your API token is revoked; its key no longer works.")
+            return redirect("inbox:profile")
         self.form = AbsenceForm(request.user, request.POST)
         if not self.form.is_valid():
             return self.page(self.form, status=400)
@@ -57,15 +71,18 @@ class ProfileView(LoginRequiredMixin, TaskErrorMixin, View):
         self.form.add_service_errors(exc.errors)
         return self.page(self.form, status=400)
 
-    def page(self, form, profile=None, status=200):
-        if profile is None:
-            profile = Profile.objects.filter(user=self.request.user).first()
-        return render(
-            self.request,
-            self.template_name,
-            {"form": form, "profile": profile, "nav_active": "profile"},
-            status=status,
+    def page(self, form, status=200, new_token=None):
+        profile = (
+            Profile.objects.filter(user=self.request.user).select_related("substitute").first()
         )
+        context = {
+            "form": form,
+            "profile": profile,
+            "nav_active": "profile",
+            "token": new_token or token_of(self.request.user),
+            "new_token": new_token,
+        }
+        return render(self.request, self.template_name, context, status=status)
 
 
 class SavedViewCreateView(LoginRequiredMixin, TaskErrorMixin, View):
