@@ -12,6 +12,7 @@ from orchestrate.models import (
     BusinessCalendar,
     Holiday,
     Instance,
+    SecurityEvent,
     Step,
     Transition,
     WorkflowDefinition,
@@ -117,10 +118,23 @@ class WorkflowVersionAdmin(
 admin.site.register(Instance, InstanceAdmin)
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class ReadOnlyLogAdmin(admin.ModelAdmin):
     """Read-only for everyone, superusers included: staff with the view permission may look,
-    nobody may add, change or delete. `verify_audit` checks the hash chain shown here."""
+    nobody may add, change or delete."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyLogAdmin):
+    """The audit trail of instances; `verify_audit` checks the hash chain shown here."""
 
     list_display = ["at", "instance", "kind", "step_key", "actor_label"]
     list_filter = ["kind"]
@@ -134,20 +148,34 @@ class AuditEventAdmin(admin.ModelAdmin):
         "actor",
         "actor_label",
         "at",
+        "address",
         "data",
         "prev_hash",
         "hash",
     ]
     readonly_fields = fields
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(ReadOnlyLogAdmin):
+    """Sign-ins, refused requests and admin changes: who, what, when (UTC), from where."""
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+    list_display = ["at", "kind", "actor_label", "address", "method", "path", "target_repr"]
+    list_filter = ["kind", "at"]
+    search_fields = ["actor_label", "address", "path", "target", "target_repr"]
+    fields = [
+        "at",
+        "kind",
+        "actor",
+        "actor_label",
+        "address",
+        "method",
+        "path",
+        "target",
+        "target_repr",
+        "message",
+    ]
+    readonly_fields = fields
 
 
 class HolidayInline(admin.TabularInline):

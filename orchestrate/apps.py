@@ -6,6 +6,8 @@ class OrchestrateConfig(AppConfig):
     verbose_name = "Orchestrate"
 
     def ready(self):
+        from orchestrate import security
         from orchestrate.engine import actions
 
         actions.load_action_modules()
+        security.connect_signals()

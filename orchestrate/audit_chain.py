@@ -26,6 +26,7 @@ _CHAIN_FIELDS = (
     "actor_label",
     "at",
     "data",
+    "address",
     "prev_hash",
     "hash",
 )
@@ -56,6 +57,10 @@ def event_hash(event):
         "data": json.loads(json.dumps(event.data)),
         "prev_hash": event.prev_hash,
     }
+    # Events from before addresses were recorded hash as they did then.
+    address = getattr(event, "address", None)
+    if address is not None:
+        content["address"] = address
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 

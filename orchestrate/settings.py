@@ -49,6 +49,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The client address for the audit trail; refusals and admin changes in the security log.
+    "orchestrate.security.RequestOriginMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -205,6 +207,9 @@ ORCHESTRATE_SWEEP_BATCH = env.int("ORCHESTRATE_SWEEP_BATCH", default=500)
 # Modules imported at start-up that register custom actions with @register_action.
 ORCHESTRATE_ACTION_MODULES = env.list("ORCHESTRATE_ACTION_MODULES", default=[])
 ORCHESTRATE_BASE_URL = env("ORCHESTRATE_BASE_URL", default="http://127.0.0.1:8000")
+# Reverse proxies in front of the app: the client address is the X-Forwarded-For entry
+# that many places from the right (orchestrate.security.client_address).
+ORCHESTRATE_TRUSTED_PROXIES = env.int("ORCHESTRATE_TRUSTED_PROXIES", default=0)
 # Outbound webhooks (docs/integrations.md): the HTTP timeout of one attempt, the lease a
 # worker holds a delivery for (then the sweep takes it back), attempts before a delivery
 # fails, the backoff (doubling from BACKOFF up to MAX_BACKOFF seconds), and how old a

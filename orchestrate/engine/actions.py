@@ -19,6 +19,8 @@ and list the module in the ORCHESTRATE_ACTION_MODULES setting.
 
 import importlib
 import logging
+import os
+import re
 from dataclasses import dataclass, field
 
 import requests
@@ -113,15 +115,45 @@ def _status_expected(status, expect):
     return status == int(expect)
 
 
+# `${secret:NAME}` in a value of `secret_headers` of `http_request`.
+SECRET_REFERENCE = re.compile(r"\$\{secret:([A-Za-z][A-Za-z0-9_]*)\}")
+SECRET_ENV_PREFIX = "ORCHESTRATE_SECRET_"  # noqa: S105  (a name prefix, not a secret)
+
+
+def secret_env_name(name):
+    return f"{SECRET_ENV_PREFIX}{name.upper()}"
+
+
+def resolve_secrets(text):
+    """`text` with each `${secret:NAME}` replaced by the environment variable
+    ORCHESTRATE_SECRET_NAME of the process that sends the request. Secrets live only there:
+    the definition, the variables, the audit trail and error messages hold the reference."""
+
+    def value(match):
+        variable = secret_env_name(match.group(1))
+        secret = os.environ.get(variable)
+        if not secret:
+            raise ActionError(
+                f"The secret {match.group(1)!r} is not set: the workers need the "
+                f"environment variable {variable}."
+            )
+        return secret
+
+    return SECRET_REFERENCE.sub(value, text)
+
+
 @register_action("http_request")
 def http_request(params, ctx):
     """Call an HTTP endpoint; `{status, body}`; an unexpected status is a failed attempt.
-    Every attempt of one step run sends the same Idempotency-Key header."""
+    Every attempt of one step run sends the same Idempotency-Key header. `secret_headers`
+    values may hold `${secret:NAME}` references, read from the environment at sending."""
     method = str(params.get("method", "GET")).upper()
     url = params.get("url")
     if not url:
         raise ActionError("http_request needs a url")
     headers = {str(k): str(v) for k, v in (params.get("headers") or {}).items()}
+    for name, value in (params.get("secret_headers") or {}).items():
+        headers[str(name)] = resolve_secrets(str(value))
     headers.setdefault("Idempotency-Key", ctx.idempotency_key)
     try:
         response = requests.request(

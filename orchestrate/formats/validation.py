@@ -114,7 +114,15 @@ NO_CHOICE_STEP_TYPES = ("start", "parallel", "join", "timer")
 BUILTIN_ACTION_PARAMS = {
     "set_variables": (("values",), ("values",)),
     "http_request": (
-        ("method", "url", "headers", "json", "timeout_seconds", "expect_status"),
+        (
+            "method",
+            "url",
+            "headers",
+            "secret_headers",
+            "json",
+            "timeout_seconds",
+            "expect_status",
+        ),
         ("url",),
     ),
     "send_email": (("to", "subject", "body"), ("to",)),
@@ -623,12 +631,34 @@ class _Validator:
                     self.check_cel((*loc, "values", name), source)
         if action_name == "decide" and "table" in params:
             self.check_key_pattern((*loc, "table"), params["table"], "`table`")
+        if action_name == "http_request" and "secret_headers" in params:
+            self.check_secret_headers((*loc, "secret_headers"), params["secret_headers"])
         if action_name == "http_request" and "timeout_seconds" in params:
             value = params["timeout_seconds"]
             if not _is_number(value) or value <= 0:
                 self.error(
                     (*loc, "timeout_seconds"),
                     f"`timeout_seconds` must be a positive number, not {_describe(value)}",
+                )
+
+    def check_secret_headers(self, loc, headers):
+        """Values name secrets (`${secret:NAME}`) and hold no `{{ }}` template: a value
+        coming from the variables could otherwise name a secret and send it."""
+        if not self.check_mapping(loc, headers, "`secret_headers`"):
+            return
+        for name, value in headers.items():
+            if not isinstance(value, str):
+                self.error((*loc, name), f"a secret header must be text, not {_describe(value)}")
+            elif "{{" in value:
+                self.error(
+                    (*loc, name),
+                    "a secret header takes no {{ }} template, only ${secret:NAME} references",
+                )
+            elif not actions.SECRET_REFERENCE.search(value):
+                self.error(
+                    (*loc, name),
+                    "a secret header names a secret as ${secret:NAME}; "
+                    "put plain values in `headers`",
                 )
 
     def check_retry(self, loc, retry):

@@ -24,6 +24,7 @@ from .runtime import (
     StepRun,
     StepRunStatus,
 )
+from .security import SecurityEvent, SecurityKind
 
 __all__ = [
     "ENDED_INSTANCE_STATUSES",
@@ -41,6 +42,8 @@ __all__ = [
     "InboundEvent",
     "Instance",
     "InstanceStatus",
+    "SecurityEvent",
+    "SecurityKind",
     "Step",
     "StepRun",
     "StepRunStatus",

@@ -1,5 +1,6 @@
-"""The append-only audit trail of instances: every transition, variable change and
-action attempt, with actor and time."""
+"""The append-only audit trail of instances: every transition, variable change, decision
+and action attempt, with actor, time and the client address of the request that caused
+it (on PostgreSQL a trigger refuses UPDATE and DELETE, see migration 0010)."""
 
 from django.conf import settings
 from django.db import models
@@ -7,6 +8,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from orchestrate import audit_chain
+from orchestrate.security import current_address
 
 # Called as hook(events) with the events just inserted (with their ids), inside the
 # writing transaction: the one place where side effects of audit events start (webhook
@@ -80,9 +82,12 @@ class AuditQuerySet(models.QuerySet):
     def bulk_create(self, objs, *args, **kwargs):
         """Insert new events chained to their instances' latest events (one more query)."""
         objs = list(objs)
+        address = current_address()
         for obj in objs:
             # Events may point at step runs inserted earlier in this transaction.
             obj._prepare_related_fields_for_save(operation_name="bulk_create")
+            if obj.address is None:
+                obj.address = address
         instance_ids = {obj.instance_id for obj in objs}
         last = _last_hashes(self.model, instance_ids, self.db) if instance_ids else {}
         for instance_id in instance_ids:
@@ -121,6 +126,8 @@ class AuditEvent(models.Model):
     actor_label = models.CharField(max_length=150, default="system")
     at = models.DateTimeField(default=timezone.now)
     data = models.JSONField(default=dict, blank=True)
+    # Where the request that wrote it came from (None for workers, timers and commands).
+    address = models.GenericIPAddressField(null=True, blank=True, editable=False)
     # The tamper-evident chain, filled on insert (see orchestrate/audit_chain.py).
     prev_hash = models.CharField(max_length=64, blank=True, editable=False)
     hash = models.CharField(max_length=64, editable=False)
@@ -143,6 +150,8 @@ class AuditEvent(models.Model):
             raise PermissionError("The audit trail is append-only.")
         if self.pk is None or kwargs.get("force_insert"):
             self._prepare_related_fields_for_save(operation_name="save")
+            if self.address is None:
+                self.address = current_address()
             last = _last_hashes(type(self), [self.instance_id], kwargs.get("using"))
             audit_chain.chain([self], last.get(self.instance_id, ""))
         super().save(*args, **kwargs)

@@ -320,6 +320,24 @@ REFUSALS = [
         "must be a positive number",
     ),
     (
+        "secret header with a template",
+        setting("call_erp", "params.secret_headers", {"Authorization": "{{ token }}"}),
+        "steps[2].params.secret_headers.Authorization",
+        "takes no {{ }} template",
+    ),
+    (
+        "secret header without a secret",
+        setting("call_erp", "params.secret_headers", {"Authorization": "Bearer abc"}),
+        "steps[2].params.secret_headers.Authorization",
+        "names a secret as ${secret:NAME}",
+    ),
+    (
+        "secret header not text",
+        setting("call_erp", "params.secret_headers", {"X-Key": 12}),
+        "steps[2].params.secret_headers.X-Key",
+        "must be text",
+    ),
+    (
         "send_email without to",
         dropping("notify_team", "params.to"),
         "steps[7].params.to",
