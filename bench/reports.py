@@ -121,8 +121,13 @@ def load(instances):
                  seconds=round(time.perf_counter() - started, 1))  # fmt: skip
     started = time.perf_counter()
     with connection.cursor() as cursor:
+        # The small tables too: without statistics, PostgreSQL guessed ~100 groups and
+        # 2,700 tasks for "the tasks of group X" (there were 450,000) and probed the
+        # instances one by one: 5.2 s instead of 1.0 s for a 30-day report of one group.
         for table in ("orchestrate_instance", "orchestrate_steprun", "tasks_inbox_task",
-                      "tasks_inbox_tasktimer"):  # fmt: skip
+                      "tasks_inbox_tasktimer", "auth_group", "auth_user",
+                      "orchestrate_workflowdefinition", "orchestrate_workflowversion",
+                      "orchestrate_step"):  # fmt: skip
             cursor.execute(f"VACUUM ANALYZE {table}")
     emit(event="load", step="vacuum analyze", seconds=round(time.perf_counter() - started, 1))
     return now

@@ -1,6 +1,6 @@
 /* Charts of the SLA reports, drawn with the vendored Chart.js from JSON that the page
  * embeds with Django's json_script (no inline script). Readable without colour: series
- * differ by shape (bars, a dashed line with square points, hatched bars), every bar and
+ * differ by shape (bars, a dashed line with diamond points, hatched bars), every bar and
  * point carries its value as a label, and the same figures are in the table below.
  */
 (function () {
@@ -91,6 +91,11 @@
     };
   }
 
+  // The unit of the value axis ("hours", "instances"), the meaning of the other.
+  function axisTitle(text) {
+    return { display: !!text, text: text || "", color: INK };
+  }
+
   function draw(canvas) {
     var source = document.getElementById(canvas.dataset.chart);
     if (!source || typeof window.Chart === "undefined") {
@@ -115,8 +120,16 @@
           legend: { labels: { usePointStyle: true, color: INK } },
         },
         scales: {
-          x: { beginAtZero: true, ticks: { color: INK } },
-          y: { beginAtZero: true, ticks: { color: INK, precision: 0 } },
+          x: {
+            beginAtZero: true,
+            ticks: { color: INK },
+            title: axisTitle(horizontal ? spec.unit : spec.category),
+          },
+          y: {
+            beginAtZero: true,
+            ticks: { color: INK, precision: 0 },
+            title: axisTitle(horizontal ? spec.category : spec.unit),
+          },
         },
       },
     });

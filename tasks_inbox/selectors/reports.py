@@ -103,7 +103,7 @@ def _is_postgresql():
     return connection.vendor == "postgresql"
 
 
-def _percentile_sql(source_sql, groups, fractions, *, portable):
+def _percentile_sql(source_sql, groups, fractions, *, portable, materialize=False):
     """SQL selecting `groups`, the row count and one percentile per fraction of column
     `rv` of the rows of `source_sql` (NULL values left out), grouped by `groups`.
 
@@ -119,8 +119,15 @@ def _percentile_sql(source_sql, groups, fractions, *, portable):
         picks = ", ".join(
             f"percentile_cont({fraction!r}) WITHIN GROUP (ORDER BY rv)" for fraction in fractions
         )
+        # `materialize`, for groups that an index holds in order (people by decider): the
+        # rows are read once by a scan, then sorted by group. Inlined, PostgreSQL fed the
+        # ordered-set aggregate from that index and fetched the rows one by one: 46 s
+        # instead of 10 s for a year of the bench (docs/reports.md). Without such an index
+        # the inlined form is better: it may sort in parallel.
+        source = "src" if materialize else f"({source_sql}) AS src"
+        cte = f"WITH src AS MATERIALIZED ({source_sql}) " if materialize else ""
         return (
-            f"SELECT {lead}COUNT(*), {picks} FROM ({source_sql}) AS src "  # noqa: S608
+            f"{cte}SELECT {lead}COUNT(*), {picks} FROM {source} "  # noqa: S608
             f"WHERE rv IS NOT NULL{group_by}"
         )
     # Position h = 1 + t / S in integer arithmetic (t = (n - 1) * f * S): integer division
@@ -150,7 +157,9 @@ def _percentile_sql(source_sql, groups, fractions, *, portable):
     )
 
 
-def percentiles_of_sql(source_sql, params, groups=(), fractions=PERCENTILES, *, portable=None):
+def percentiles_of_sql(
+    source_sql, params, groups=(), fractions=PERCENTILES, *, portable=None, materialize=False
+):
     """{group values: (count, [percentile per fraction])} over the rows of `source_sql`,
     whose value column is `rv` and group columns `groups`. Without groups the key is ().
 
@@ -159,7 +168,9 @@ def percentiles_of_sql(source_sql, params, groups=(), fractions=PERCENTILES, *, 
     """
     if portable is None:
         portable = not _is_postgresql()
-    sql = _percentile_sql(source_sql, list(groups), fractions, portable=portable)
+    sql = _percentile_sql(
+        source_sql, list(groups), fractions, portable=portable, materialize=materialize
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -172,13 +183,15 @@ def percentiles_of_sql(source_sql, params, groups=(), fractions=PERCENTILES, *, 
     return result
 
 
-def percentiles(queryset, value, by=(), fractions=PERCENTILES, *, portable=None):
+def percentiles(queryset, value, by=(), fractions=PERCENTILES, *, portable=None, materialize=False):
     """Percentiles of the expression `value` over `queryset`, grouped by the fields `by`:
     {(field values...): (count, [percentile per fraction])}."""
     aliases = {f"rg{i}": F(field) for i, field in enumerate(by)}
     rows = queryset.order_by().annotate(**aliases, rv=value).values(*aliases, "rv")
     sql, params = rows.query.sql_with_params()
-    return percentiles_of_sql(sql, params, list(aliases), fractions, portable=portable)
+    return percentiles_of_sql(
+        sql, params, list(aliases), fractions, portable=portable, materialize=materialize
+    )
 
 
 # --- what the reports look at -----------------------------------------------------------
@@ -265,11 +278,10 @@ def _pick(stats, key, index):
 def overview(filters):
     """Key figures of the instances started in the range and the tasks decided in it."""
     cohort = report_instances(filters).filter(_in_range("started_at", filters))
-    # Sets of instance ids (of instances started in the range), each read in one pass and
-    # probed by hash: a correlated EXISTS per instance would probe the index once per row.
+    # Sets of instance ids (of instances started in the range), each read in one pass.
     started = _in_range("instance__started_at", filters)
     needed_person = Task.objects.filter(started, decided_by__isnull=False).values("instance_id")
-    asked = Task.objects.filter(started, kind=TaskKind.INFO).values("instance_id")
+    asked = Task.objects.filter(started, kind=TaskKind.INFO).order_by().values("instance_id")
     reworked = (
         StepRun.objects.filter(started, status=StepRunStatus.COMPLETED)
         .order_by()
@@ -285,15 +297,27 @@ def overview(filters):
         running=Count("id", filter=Q(status__in=RUNNING_STATUSES)),
         failed=Count("id", filter=Q(status=InstanceStatus.INCIDENT)),
         cancelled=Count("id", filter=Q(status=InstanceStatus.CANCELLED)),
-        straight_through=Count("id", filter=completed & ~Q(pk__in=needed_person)),
-        first_pass=Count("id", filter=completed & ~Q(pk__in=asked) & ~Q(pk__in=reworked)),
     )
+    # Counted the other way round and subtracted: `id IN (set)` in a WHERE clause is a
+    # semi-join (the set hashed once), while `NOT IN`, or `IN` inside an aggregate's
+    # FILTER, is a subplan that PostgreSQL rescans for every instance once the set outgrows
+    # work_mem: over a year of the bench data that took minutes (docs/reports.md).
+    done = cohort.filter(completed)
+    needed = done.filter(pk__in=needed_person).count()
+    missed_first_pass = done.filter(pk__in=asked.union(reworked)).count()
+    counts["straight_through"] = counts["completed"] - needed
+    counts["first_pass"] = counts["completed"] - missed_first_pass
     cycle = percentiles(cohort.filter(completed), cycle_seconds()).get(())
-    tasks = report_tasks(filters).aggregate(
-        decided=Count("id", filter=_decided_in_range(filters)),
-        with_due=Count("id", filter=_decided_in_range(filters) & Q(due_at__isnull=False)),
-        on_time=Count("id", filter=_decided_in_range(filters) & _on_time()),
-        breached_now=Count("id", filter=_breached_now(filters)),
+    # Only the rows some figure counts: decided in the range, or live (breached now).
+    tasks = (
+        report_tasks(filters)
+        .filter(_decided_in_range(filters) | Q(status__in=LIVE_TASK_STATUSES))
+        .aggregate(
+            decided=Count("id", filter=_decided_in_range(filters)),
+            with_due=Count("id", filter=_decided_in_range(filters) & Q(due_at__isnull=False)),
+            on_time=Count("id", filter=_decided_in_range(filters) & _on_time()),
+            breached_now=Count("id", filter=_breached_now(filters)),
+        )
     )
     return {
         **counts,
@@ -446,9 +470,9 @@ def steps(filters):
 
 
 # --- per person and per group -------------------------------------------------------------
-def _workload(filters, holder, decider):
+def _workload(filters, holder, decider, *, materialize=False):
     """Rows per holder: open, overdue (live tasks, by `holder`), decided in range, median
-    handling time and on-time rate (by `decider`)."""
+    handling time and on-time rate (by `decider`). `materialize`: see `_percentile_sql`."""
     tasks = report_tasks(filters)
     live = (
         tasks.filter(status__in=LIVE_TASK_STATUSES, **{f"{holder}__isnull": False})
@@ -466,7 +490,12 @@ def _workload(filters, holder, decider):
             on_time=Count("id", filter=_on_time()),
         )
     )
-    handling = percentiles(decided.filter(claimed_at__isnull=False), handling_seconds(), [decider])
+    handling = percentiles(
+        decided.filter(claimed_at__isnull=False),
+        handling_seconds(),
+        [decider],
+        materialize=materialize,
+    )
     rows = {}
 
     def row(name):
@@ -487,7 +516,8 @@ def _workload(filters, holder, decider):
 
 def people(filters):
     """Per person: tasks they hold now (open, overdue) and decided in range."""
-    return _workload(filters, "assignee__username", "decided_by__username")
+    # The decider's index would hand the percentiles their rows in order, one by one.
+    return _workload(filters, "assignee__username", "decided_by__username", materialize=True)
 
 
 def groups(filters):

@@ -41,8 +41,10 @@ def percent(ratio):
 
 
 def short_hours(seconds):
+    """'1.5 h', '20 h'; two days and more also in days: '312 h (13 days)'."""
     h = seconds / 3600
-    return f"{h:.0f} h" if h >= 10 else f"{h:.1f} h"
+    text = f"{h:.0f} h" if h >= 10 else f"{h:.1f} h"
+    return f"{text} ({h / 24:.0f} days)" if h >= 48 else text
 
 
 @dataclasses.dataclass
@@ -96,7 +98,17 @@ def figures_table(filters):
         ["Straight-through rate (%)", percent(o["straight_through_rate"])],
         ["First-pass yield (%)", percent(o["first_pass_yield"])],
     ]
-    return Table("figures", "Key figures", ["Figure", "Value"], rows, numeric=(1,))
+    return Table(
+        "figures",
+        "Key figures",
+        ["Figure", "Value"],
+        rows,
+        caption=(
+            "Instances started in the range and what became of them; tasks decided in the"
+            " range. Breached now: live tasks past their due time today, whatever the range."
+        ),
+        numeric=(1,),
+    )
 
 
 def throughput_table(filters):
@@ -152,7 +164,11 @@ def steps_table(filters, rows=None):
         "Steps, bottleneck first",
         STEP_COLUMNS,
         cells,
-        caption="Ranked by median wait, then by the share decided late.",
+        caption=(
+            "Ranked by median wait, then by the share decided late. Volume: tasks created in"
+            " the range; the other figures: tasks decided in the range. Wait: created until"
+            " claimed; handling: claimed until decided, less time on hold for an answer."
+        ),
         numeric=tuple(range(2, len(STEP_COLUMNS))),
     )
 
@@ -245,6 +261,7 @@ def throughput_chart(table):
             {"label": "Started", "data": [int(row[1]) for row in table.rows], "style": "line"},
         ],
         "unit": "instances",
+        "category": "Week of (Monday)",
     }
 
 
@@ -271,7 +288,7 @@ def steps_chart(rows, limit=10):
                 "style": "hatched",
             },
         ],
-        "unit": "h",
+        "unit": "hours",
     }
 
 
@@ -332,7 +349,8 @@ class ReportView(ReportAccessMixin, View):
             rows = reports.steps(filters)
             return (
                 [steps_table(filters, rows)],
-                [steps_chart(rows)] if rows else [],
+                # No chart of empty bars when nothing was decided in the range.
+                [steps_chart(rows)] if any(r["wait_median"] is not None for r in rows) else [],
                 bottleneck_sentence(rows[0] if rows else None),
             )
         if self.page == "people":

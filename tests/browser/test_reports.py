@@ -42,6 +42,21 @@ def chart_drawn(page, chart_id):
     return True
 
 
+def drawn_series(page, chart_id):
+    """What tells the drawn series of a chart apart besides colour."""
+    return page.evaluate(
+        """id => window.Chart.getChart(document.querySelector(`canvas[data-chart='${id}']`))
+            .data.datasets.map(d => ({
+                label: d.label,
+                type: d.type,
+                dashed: Array.isArray(d.borderDash) && d.borderDash.length > 0,
+                point: d.pointStyle || null,
+                pattern: d.backgroundColor instanceof CanvasPattern,
+            }))""",
+        chart_id,
+    )
+
+
 def test_a_manager_reads_the_reports(page, maria, artifacts, tmp_path):
     login(page, "maria")
     page.get_by_role("link", name="Reports").click()
@@ -50,13 +65,23 @@ def test_a_manager_reads_the_reports(page, maria, artifacts, tmp_path):
     page.goto(f"/reports/?{RANGE}")
     expect(page.locator(".figure-card").filter(has_text="Instances started")).to_contain_text("10")
     expect(page.locator(".bottleneck")).to_contain_text(
-        "Review (Expense claim): median wait 312 h, 100 % late"
+        "Review (Expense claim): median wait 312 h (13 days), 100 % late"
     )
     assert chart_drawn(page, "chart-throughput")
+    # Told apart by shape, not colour alone: bars, and a dashed line with diamond points.
+    assert drawn_series(page, "chart-throughput") == [
+        {"label": "Completed", "type": "bar", "dashed": False, "point": None, "pattern": False},
+        {"label": "Started", "type": "line", "dashed": True, "point": "rectRot", "pattern": False},
+    ]
 
     page.get_by_role("navigation", name="Reports").get_by_role("link", name="Steps").click()
     page.wait_for_url(f"**/reports/steps/?{RANGE}")
     assert chart_drawn(page, "chart-steps")
+    # Solid bars and hatched (patterned) bars.
+    assert [(s["label"], s["pattern"]) for s in drawn_series(page, "chart-steps")] == [
+        ("Median wait", False),
+        ("Median handling", True),
+    ]
     steps = page.locator("[data-table=steps] tbody tr")
     expect(steps).to_have_count(3)
 

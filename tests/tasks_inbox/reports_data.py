@@ -221,3 +221,16 @@ def build_history():
     TaskFactory(step_run=on_hold.step_run, kind=TaskKind.INFO, parent=on_hold,
                 status=TaskStatus.OPEN, assignee=alice, created_at=at(14, 11))  # fmt: skip
     return {"people": people, "managers": managers, "breached": breached}
+
+
+def add_instance_no_person_decided():
+    """12. purchase v1, Fri 13 09:00, completed 15:00 (6 h), path start, manager, done; one
+    manager task completed at 15:00 by an escalation's `complete` action (no person decided
+    it), one cancelled. Call after `build_history`."""
+    purchase = Instance.objects.filter(definition__key="purchase", version__number=1).first()
+    i12 = _instance(
+        purchase.version, at(13, 9), ended=at(13, 15), path=("start", "manager", "done")
+    )
+    _task(i12, "manager", created=at(13, 9), completed_at=at(13, 15))
+    _task(i12, "manager", created=at(13, 9), status=TaskStatus.CANCELLED)
+    return i12

@@ -11,7 +11,13 @@ from orchestrate.models import Instance
 from tasks_inbox.selectors import reports
 from tasks_inbox.selectors.reports import ReportFilters
 from tests.services import require_postgres
-from tests.tasks_inbox.reports_data import END, NOW, START, build_history
+from tests.tasks_inbox.reports_data import (
+    END,
+    NOW,
+    START,
+    add_instance_no_person_decided,
+    build_history,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -218,7 +224,7 @@ def test_filter_choices(history):
 
 
 def test_reports_take_a_fixed_number_of_queries(history, django_assert_max_num_queries):
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):
         reports.overview(filters())
     with django_assert_max_num_queries(6):
         reports.steps(filters())
@@ -226,3 +232,118 @@ def test_reports_take_a_fixed_number_of_queries(history, django_assert_max_num_q
         reports.people(filters())
     with django_assert_max_num_queries(1):
         reports.variants(filters())
+
+
+# Each filter on every report, worked out by hand. Step "director", group "directors" and
+# assignee "dave" all pick instance 2's director task only; workflow "expense" picks
+# instances 6 and 11 (7 started in February) and the review tasks of 6, 7 and 11.
+ONLY_THE_DIRECTOR_TASK = {
+    "overview": {
+        "started": 1,  # 2
+        "completed": 1,
+        "running": 0,
+        "failed": 0,
+        "cycle_median": 24 * H,
+        "tasks_decided": 1,
+        "tasks_with_due": 0,
+        "breached_now": 0,
+        "straight_through": 0,
+        "first_pass": 1,
+    },
+    "throughput": [(datetime.date(2026, 3, 2), 1, 1), (datetime.date(2026, 3, 9), 0, 0)],
+    "steps": [("purchase", "director", 1, 1, 14 * H)],
+    "people": [("dave", 0, 0, 1)],
+    "groups": [("directors", 0, 0, 1)],
+    "variants": [("start → manager → director → done", 1, 24 * H)],
+}
+EXPECTED_BY_FILTER = {
+    "step=director": ({"step": "director"}, ONLY_THE_DIRECTOR_TASK),
+    "group=directors": ({"group": "directors"}, ONLY_THE_DIRECTOR_TASK),
+    "assignee=dave": ({"assignee": "dave"}, ONLY_THE_DIRECTOR_TASK),
+    "workflow=expense": (
+        {"workflow": "expense"},
+        {
+            "overview": {
+                "started": 2,  # 6 and 11
+                "completed": 0,
+                "running": 1,  # 11
+                "failed": 1,  # 6
+                "cycle_median": None,
+                "tasks_decided": 1,  # 7's review, decided 5 March, late
+                "tasks_with_due": 1,
+                "breached_now": 0,  # 6 is due 20 March; 11's clock stopped before its due
+                "straight_through": 0,
+                "first_pass": 0,
+            },
+            # Started: 6 (week of 2 March), 11 (week of 9 March); completed: 7 (5 March).
+            "throughput": [(datetime.date(2026, 3, 2), 1, 1), (datetime.date(2026, 3, 9), 1, 0)],
+            # Created in range: 6, 11; decided: 7 (waited 20 Feb 08:00 to 5 March 08:00).
+            "steps": [("expense", "review", 2, 1, 13 * 24 * H)],
+            "people": [("erin", 1, 0, 1)],  # holds 11, decided 7
+            "groups": [("managers", 2, 0, 1)],  # 6 and 11 open, 7 decided
+            "variants": [],  # no completed instance started in the range
+        },
+    ),
+    "workflow=purchase, step=manager, assignee=bob": (
+        {"workflow": "purchase", "step": "manager", "assignee": "bob"},
+        {
+            "overview": {
+                "started": 3,  # 1, 2 and 9: bob held their manager tasks
+                "completed": 3,
+                "running": 0,
+                "failed": 0,
+                "cycle_median": 12 * H,  # 10, 12, 24 h
+                "tasks_decided": 4,  # 1's, 2's and 9's two
+                "tasks_with_due": 4,
+                "breached_now": 0,
+                "straight_through": 0,
+                "first_pass": 2,  # 1 and 2 (9 did the manager step twice)
+            },
+            # Started 1, 2 and 9; completed 1 (2 March), 2 (4 March), 9 (12 March).
+            "throughput": [(datetime.date(2026, 3, 2), 2, 2), (datetime.date(2026, 3, 9), 1, 1)],
+            "steps": [("purchase", "manager", 4, 4, 3 * H)],  # waits 1, 2, 4, 6 h
+            "people": [("bob", 0, 0, 4)],
+            "groups": [("managers", 0, 0, 4)],
+            "variants": [
+                ("start → manager → director → done", 1, 24 * H),
+                ("start → manager → done", 1, 10 * H),
+                ("start → manager → manager → done", 1, 12 * H),
+            ],
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(EXPECTED_BY_FILTER))
+def test_every_report_follows_every_filter(history, case):
+    given, expected = EXPECTED_BY_FILTER[case]
+    f = filters(**given)
+    figures = reports.overview(f)
+    for name, value in expected["overview"].items():
+        assert figures[name] == (value if value is None else approx(value)), name
+    assert [(w["week"], w["started"], w["completed"]) for w in reports.throughput(f)] == expected[
+        "throughput"
+    ]
+    assert [
+        (r["workflow"], r["step"], r["volume"], r["decided"], approx(r["wait_median"]))
+        for r in reports.steps(f)
+    ] == expected["steps"]
+    assert [(r["name"], r["open"], r["overdue"], r["decided"]) for r in reports.people(f)] == (
+        expected["people"]
+    )
+    assert [(r["name"], r["open"], r["overdue"], r["decided"]) for r in reports.groups(f)] == (
+        expected["groups"]
+    )
+    assert [
+        (r["path"], r["instances"], approx(r["cycle_median"])) for r in reports.variants(f)
+    ] == expected["variants"]
+
+
+def test_a_task_no_person_decided_leaves_its_instance_straight_through(history):
+    """An escalation's `complete` action decides without a person (no `decided_by`); a
+    cancelled task was not decided at all. Instance 12 had one of each."""
+    add_instance_no_person_decided()
+    figures = reports.overview(filters())
+    # Completed: 1, 2, 3, 5, 9, 10 and 12; straight through: 5 and 12.
+    assert (figures["completed"], figures["straight_through"]) == (7, 2)
+    assert figures["straight_through_rate"] == approx(2 / 7)

@@ -4,6 +4,7 @@ tests/tasks_inbox/selectors/test_reports.py)."""
 
 import csv
 import io
+import json
 from html.parser import HTMLParser
 
 import pytest
@@ -24,6 +25,10 @@ PAGES = {
     "/reports/people/": ["people", "groups"],
     "/reports/variants/": ["variants"],
 }
+CSV_NAMES = [name for names in PAGES.values() for name in names]
+# Every filter at once: bob's manager tasks of the purchase request in the managers' queue.
+FILTERED = {**RANGE, "workflow": "purchase", "version": "1", "step": "manager",
+            "group": "managers", "assignee": "bob"}  # fmt: skip
 
 
 @pytest.fixture(autouse=True)
@@ -118,11 +123,21 @@ def test_the_nav_links_to_reports_only_for_those_allowed(client, manager):
     assert b'href="/reports/"' in client.get("/inbox/").content
 
 
-def test_the_permission_given_to_a_person_is_enough(client):
+@pytest.mark.parametrize("url", [*PAGES, *(f"/reports/csv/{n}/" for n in CSV_NAMES)])
+def test_members_of_sla_viewers_read_every_page_and_csv(client, url):
+    # The group and its permission as the migration made them (nothing granted here).
+    user = UserFactory(username="vera")
+    user.groups.add(Group.objects.get(name="sla-viewers"))
+    client.force_login(user)
+    assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("url", [*PAGES, *(f"/reports/csv/{n}/" for n in CSV_NAMES)])
+def test_the_permission_given_to_a_person_is_enough(client, url):
     user = UserFactory(username="olga")
     user.user_permissions.add(Permission.objects.get(codename="view_reports"))
     client.force_login(user)
-    assert client.get("/reports/").status_code == 200
+    assert client.get(url).status_code == 200
 
 
 def test_superusers_see_reports(client):
@@ -151,7 +166,7 @@ def test_overview_shows_the_key_figures_and_the_bottleneck(viewer, history):
         ["2026-03-09", "7", "4"],
     ]
     content = response.content.decode()
-    assert "Review (Expense claim): median wait 312 h, 100 % late" in content
+    assert "Review (Expense claim): median wait 312 h (13 days), 100 % late" in content
     assert 'id="chart-throughput" type="application/json"' in content
 
 
@@ -194,10 +209,11 @@ def test_filters_narrow_the_report_and_links_keep_them(viewer, history):
     assert f'href="/reports/people/?{query}"' in content
 
 
+@pytest.mark.parametrize("params", [RANGE, FILTERED], ids=["range", "every filter"])
 @pytest.mark.parametrize(("url", "name"), [(u, n) for u, names in PAGES.items() for n in names])
-def test_every_csv_equals_its_table(viewer, history, url, name):
-    shown = page_tables(viewer.get(url, RANGE))[name]
-    download = viewer.get(f"/reports/csv/{name}/", RANGE)
+def test_every_csv_equals_its_table(viewer, history, url, name, params):
+    shown = page_tables(viewer.get(url, params))[name]
+    download = viewer.get(f"/reports/csv/{name}/", params)
     assert download.status_code == 200
     assert download["Content-Type"] == "text/csv; charset=utf-8"
     assert f'filename="{name}-2026-03-02-2026-03-15.csv"' in download["Content-Disposition"]
@@ -206,6 +222,86 @@ def test_every_csv_equals_its_table(viewer, history, url, name):
         rows = rows[1:]  # the page shows the figures as cards, without a header row
     assert rows == shown
     assert len(rows) > 1
+
+
+def test_every_filter_at_once(viewer, history):
+    # Bob's manager tasks: instances 1, 2 and 9 (worked out in the selector tests); waits
+    # 1, 2, 4, 6 h (p90 at 3.7: 4 + 0.7 * 2); handling 2, 2, 2, 6 h (p90 2 + 0.7 * 4).
+    overview = page_tables(viewer.get("/reports/", FILTERED))
+    figures = dict(overview["figures"])
+    assert (figures["Instances started"], figures["Completed"]) == ("3", "3")
+    assert figures["Cycle time, median (h)"] == "12.0"
+    assert figures["Tasks on time (%)"] == "75.0"
+    assert overview["throughput"][1:] == [["2026-03-02", "2", "2"], ["2026-03-09", "1", "1"]]
+    assert page_tables(viewer.get("/reports/steps/", FILTERED))["steps"][1:] == [
+        ["Manager approval", "Purchase request", "4", "4", "3.0", "5.4", "2.0", "4.8", "75.0",
+         "1", "0", "1"],
+    ]  # fmt: skip
+    tables = page_tables(viewer.get("/reports/people/", FILTERED))
+    assert tables["people"][1:] == [["bob", "0", "0", "4", "2.0", "75.0"]]
+    assert tables["groups"][1:] == [["managers", "0", "0", "4", "2.0", "75.0"]]
+    paths = [row[0] for row in page_tables(viewer.get("/reports/variants/", FILTERED))["variants"]]
+    assert paths[1:] == [
+        "start → manager → director → done",
+        "start → manager → done",
+        "start → manager → manager → done",
+    ]
+
+
+def test_a_range_without_work_says_so(viewer, history):
+    empty = {"date_from": "2025-01-06", "date_to": "2025-01-19"}
+    assert "Nothing in this range." in viewer.get("/reports/variants/", empty).content.decode()
+    # Steps with live tasks stay listed (breached now), but nothing to chart or rank.
+    response = viewer.get("/reports/steps/", empty)
+    assert [row[:4] + row[10:11] for row in page_tables(response)["steps"][1:]] == [
+        ["Manager approval", "Purchase request", "0", "0", "1"],
+        ["Review", "Expense claim", "0", "0", "0"],
+    ]
+    assert "Bottleneck" not in response.content.decode()
+    assert chart_specs(response) == {}
+    figures = dict(page_tables(viewer.get("/reports/", empty))["figures"])
+    assert figures["Instances started"] == "0"
+    # No rate without anything to divide by: an empty cell (shown as a dash), not 0.
+    assert figures["Tasks on time (%)"] == ""
+    assert figures["Cycle time, median (h)"] == ""
+    assert figures["Tasks breached now"] == "1"  # instance 4's task, whatever the range
+
+
+def chart_specs(response):
+    """The charts' JSON (json_script) of a page, by id."""
+    content = response.content.decode()
+    specs = {}
+    for chunk in content.split('<script id="chart-')[1:]:
+        name, rest = chunk.split('"', 1)
+        body = rest.split(">", 1)[1].split("</script>", 1)[0]
+        specs[name] = json.loads(body)
+    return specs
+
+
+def test_charts_tell_series_apart_without_colour_and_match_the_tables(viewer, history):
+    response = viewer.get("/reports/", RANGE)
+    (throughput,) = chart_specs(response).values()
+    # Bars and a line (reports.js draws it dashed with diamond points), not two colours.
+    assert [s["style"] for s in throughput["series"]] == ["bar", "line"]
+    table = page_tables(response)["throughput"][1:]
+    assert throughput["labels"] == [row[0] for row in table]
+    assert throughput["series"][0]["data"] == [int(row[2]) for row in table]  # completed
+    assert throughput["series"][1]["data"] == [int(row[1]) for row in table]  # started
+
+    response = viewer.get("/reports/steps/", RANGE)
+    (steps,) = chart_specs(response).values()
+    # Solid and hatched bars.
+    assert [(s["label"], s["style"]) for s in steps["series"]] == [
+        ("Median wait", "bar"),
+        ("Median handling", "hatched"),
+    ]
+    assert steps["labels"] == [
+        "Review (Expense claim)",
+        "Director approval (Purchase request)",
+        "Manager approval (Purchase request)",
+    ]
+    assert steps["series"][0]["data"] == [312.0, 14.0, 1.5]
+    assert steps["series"][1]["data"] == [2.0, None, 2.0]  # the director was never claimed
 
 
 def test_csv_cells_are_not_taken_for_formulas(viewer, history):
@@ -266,8 +362,8 @@ def test_defaults_to_the_last_90_days(viewer, history):
 
 def test_pages_take_a_bounded_number_of_queries(viewer, history, django_assert_max_num_queries):
     # User, permissions (2), the form's choices (4), the nav's task counts (8), then the
-    # report's own aggregates (overview 10, steps 5): the count does not grow with the data.
-    with django_assert_max_num_queries(25):
+    # report's own aggregates (overview 12, steps 5): the count does not grow with the data.
+    with django_assert_max_num_queries(27):
         viewer.get("/reports/", RANGE)
     with django_assert_max_num_queries(20):
         viewer.get("/reports/steps/", RANGE)
