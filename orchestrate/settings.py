@@ -3,11 +3,18 @@
 Everything that differs between machines comes from the environment (django-environ).
 The embedded default needs no service: SQLite and a file-system Celery broker under
 `var/`. `DATABASE_URL` and `CELERY_BROKER_URL` switch to PostgreSQL and Redis.
+
+`DJANGO_ENV=production` turns on the deployment settings (HTTPS only, HSTS, secure
+cookies) and refuses to start without a real secret key, with DEBUG or without allowed
+hosts; `python manage.py check --deploy` passes with no warning then (SECURITY.md).
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -15,12 +22,90 @@ VAR_DIR = BASE_DIR / "var"
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
-SECRET_KEY = env(
-    "DJANGO_SECRET_KEY",
-    default="dev-only-insecure-key-change-me-in-production-0123456789abcdef",
+DJANGO_ENV = env("DJANGO_ENV", default="development")
+if DJANGO_ENV not in ("development", "production"):
+    raise ImproperlyConfigured(
+        f"DJANGO_ENV must be 'development' or 'production', not {DJANGO_ENV!r}."
+    )
+PRODUCTION = DJANGO_ENV == "production"
+
+DEBUG = env.bool("DJANGO_DEBUG", default=not PRODUCTION)
+DEV_SECRET_KEY = "dev-only-insecure-key-change-me-in-production-0123456789abcdef"
+SECRET_KEY = env("DJANGO_SECRET_KEY", default=DEV_SECRET_KEY)
+ALLOWED_HOSTS = env.list(
+    "DJANGO_ALLOWED_HOSTS", default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"]
 )
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+# Origins (scheme and host) that may POST forms besides the site itself, e.g. when the
+# proxy answers under another name: https://orchestrate.example.com
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+if PRODUCTION:
+    # Refuse to start rather than run a production site that anyone could sign cookies,
+    # password-reset and e-mail action links for, or that shows tracebacks.
+    if SECRET_KEY == DEV_SECRET_KEY:
+        raise ImproperlyConfigured(
+            "DJANGO_ENV=production needs DJANGO_SECRET_KEY: a long random value of your own, "
+            "not the development key."
+        )
+    if DEBUG:
+        raise ImproperlyConfigured("DJANGO_ENV=production refuses DJANGO_DEBUG=true.")
+    if not ALLOWED_HOSTS:
+        raise ImproperlyConfigured(
+            "DJANGO_ENV=production needs DJANGO_ALLOWED_HOSTS, e.g. orchestrate.example.com."
+        )
+
+# How many reverse proxies stand in front of the app (0: clients connect directly). The
+# nearest proxy appends the address it saw to X-Forwarded-For, so with N proxies the
+# client is the N-th entry from the right; entries further left are the client's own
+# claims. With N > 0 the proxy must also set X-Forwarded-Proto (HTTPS detection).
+ORCHESTRATE_TRUSTED_PROXIES = env.int("ORCHESTRATE_TRUSTED_PROXIES", default=0)
+if ORCHESTRATE_TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("ORCHESTRATE_TRUSTED_PROXIES must be 0 or more.")
+
+# --- HTTPS, cookies and headers -------------------------------------------------------
+# Development (`make run`, the tests) works over plain HTTP; production is HTTPS only.
+if ORCHESTRATE_TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=PRODUCTION)
+# One year; include subdomains and allow the browsers' preload lists. Only the header is
+# sent: submitting the domain to a preload list stays a decision of whoever runs it.
+SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31_536_000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=PRODUCTION)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=PRODUCTION)
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SESSION_COOKIE_HTTPONLY = True
+# Our pages send the CSRF token from the template (hx-headers, forms), never from the
+# cookie, so scripts need not read it.
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp) on every response: scripts, styles, images and
+# requests only from this site; no inline script and no eval (our JS is in static/js/,
+# htmx runs with allowEval off, see base.html).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        # Mermaid draws its diagrams as SVG with <style> elements and style attributes,
+        # and Swagger UI adds a <style> element: with style-src 'self' alone the admin's
+        # diagrams and /api/docs/ lose their layout (the inbox and the reports would
+        # not). Styles cannot run code.
+        "style-src": [SELF, UNSAFE_INLINE],
+        # Swagger UI's icons are data: URIs in its stylesheet.
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -30,6 +115,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",
+    "csp",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -44,6 +131,7 @@ MIDDLEWARE = [
     # Each request logs with its own instance/step/task ids (see orchestrate.observability).
     "orchestrate.observability.logging.LogContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -53,6 +141,8 @@ MIDDLEWARE = [
     "orchestrate.security.RequestOriginMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "orchestrate.urls"
@@ -92,6 +182,8 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out username and address pair is refused before any password check.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -104,6 +196,21 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/inbox/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+# --- Login throttling (django-axes) ----------------------------------------------------
+# After AXES_FAILURE_LIMIT wrong passwords for one username from one address, that pair is
+# refused until the cool-off has passed since the last failure before the lockout. Locking
+# the pair, not the username alone, keeps an attacker from locking the real user out: the
+# user still signs in from their own address. Failed attempts during a lockout do not
+# extend it, so it always ends. A successful login forgets the failures.
+AXES_FAILURE_LIMIT = env.int("ORCHESTRATE_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("ORCHESTRATE_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+# The client's address as ORCHESTRATE_TRUSTED_PROXIES says, the same as the audit trail's.
+AXES_CLIENT_IP_CALLABLE = "orchestrate.security.client_address"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("TIME_ZONE", default="UTC")
@@ -207,9 +314,6 @@ ORCHESTRATE_SWEEP_BATCH = env.int("ORCHESTRATE_SWEEP_BATCH", default=500)
 # Modules imported at start-up that register custom actions with @register_action.
 ORCHESTRATE_ACTION_MODULES = env.list("ORCHESTRATE_ACTION_MODULES", default=[])
 ORCHESTRATE_BASE_URL = env("ORCHESTRATE_BASE_URL", default="http://127.0.0.1:8000")
-# Reverse proxies in front of the app: the client address is the X-Forwarded-For entry
-# that many places from the right (orchestrate.security.client_address).
-ORCHESTRATE_TRUSTED_PROXIES = env.int("ORCHESTRATE_TRUSTED_PROXIES", default=0)
 # Outbound webhooks (docs/integrations.md): the HTTP timeout of one attempt, the lease a
 # worker holds a delivery for (then the sweep takes it back), attempts before a delivery
 # fails, the backoff (doubling from BACKOFF up to MAX_BACKOFF seconds), and how old a
