@@ -119,3 +119,15 @@ def test_the_security_log_is_read_only_in_the_admin(root_client):
     )
     assert delete.status_code == 403
     assert SecurityEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_the_app_cannot_change_the_security_log_either():
+    event = SecurityEvent.objects.create(kind="login.failed", actor_label="bob")
+    for attempt in (
+        lambda: SecurityEvent.objects.update(actor_label="x"),
+        lambda: SecurityEvent.objects.all().delete(),
+        event.delete,
+        event.save,
+    ):
+        with pytest.raises(PermissionError, match="append-only"):
+            attempt()
