@@ -1,9 +1,10 @@
 """Who may see and act on instances through the API.
 
-Staff and holders of `orchestrate.view_instance` see every instance; holders of
-`orchestrate.view_workflow_instances` see every instance of the definitions it is granted on
-(per object with django-guardian, or globally for all); everybody else sees the instances
-they started. An instance a user may not see does not exist for them (404),
+Superusers and holders of `orchestrate.view_instance` see every instance (being staff is
+no permission: the admin refuses a staff member without it, and so does the API); holders
+of `orchestrate.view_workflow_instances` see every instance of the definitions it is
+granted on (per object with django-guardian, or globally for all); everybody else sees the
+instances they started. An instance a user may not see does not exist for them (404),
 whatever they try to do with it.
 """
 
@@ -15,8 +16,8 @@ from orchestrate.models import Instance
 
 
 def can_see_every_instance(user):
-    """Staff, or the model permission `orchestrate.view_instance` (directly or by group)."""
-    return user.is_staff or user.has_perm("orchestrate.view_instance")
+    """Superusers, or the model permission `orchestrate.view_instance` (directly or by group)."""
+    return user.is_superuser or user.has_perm("orchestrate.view_instance")
 
 
 def instances_visible_to(user):
@@ -31,12 +32,8 @@ def instances_visible_to(user):
 
 
 def can_cancel_instance(user, instance):
-    """Staff, the model permission `orchestrate.change_instance`, or the starter."""
-    return (
-        instance.started_by_id == user.pk
-        or user.is_staff
-        or user.has_perm("orchestrate.change_instance")
-    )
+    """Superusers, the model permission `orchestrate.change_instance`, or the starter."""
+    return instance.started_by_id == user.pk or user.has_perm("orchestrate.change_instance")
 
 
 class CanCancelInstance(BasePermission):

@@ -114,8 +114,8 @@ def test_someone_elses_business_key_is_409_without_their_instance(alices_order, 
     assert Instance.objects.count() == 1
 
 
-def test_staff_see_and_cancel_every_instance(alices_order, client_for):
-    staff = client_for(UserFactory(username="sam", is_staff=True))
+def test_superusers_see_and_cancel_every_instance(alices_order, client_for):
+    staff = client_for(UserFactory(username="sam", is_staff=True, is_superuser=True))
 
     assert [row["id"] for row in staff.get(INSTANCES).json()["results"]] == [alices_order.pk]
     assert staff.get(f"{INSTANCES}{alices_order.pk}/history/").status_code == 200
