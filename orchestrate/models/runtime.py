@@ -189,6 +189,13 @@ class StepRun(models.Model):
                 condition=Q(status="waiting"),
                 name="steprun_message_idx",
             ),
+            # Waiting subprocess steps, for the sweep's look for finished children: without
+            # it the sweep read every waiting step run (human ones too) each time.
+            models.Index(
+                fields=["id"],
+                condition=Q(status="waiting", step_type="subprocess"),
+                name="steprun_wait_subprocess_idx",
+            ),
         ]
 
     def __str__(self):

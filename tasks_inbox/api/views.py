@@ -17,6 +17,7 @@ from orchestrate.api.schema import error
 from orchestrate.api.views import ApiPagination, Conflict, DomainErrorsMixin
 from orchestrate.observability.logging import bind_log_context
 from tasks_inbox.models import Task
+from tasks_inbox.selectors.access import prime_roles
 from tasks_inbox.selectors.tasks import filter_tasks, task_for_user, tasks_for
 from tasks_inbox.services.errors import (
     TaskConflict,
@@ -161,6 +162,7 @@ class TaskViewSet(TaskErrorsMixin, viewsets.GenericViewSet):
         tasks = tasks_for(request.user, params.validated_data["scope"])
         tasks = filter_tasks(tasks.select_related(*LIST_RELATED), params.validated_data)
         page = self.paginate_queryset(tasks)
+        prime_roles(request.user, page)  # each row's `actions` without a query per row
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, pk=None):

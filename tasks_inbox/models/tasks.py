@@ -143,6 +143,18 @@ class Task(models.Model):
             ),
             models.Index(fields=["decided_by", "-completed_at"], name="task_decided_idx"),
             models.Index(fields=["step_run", "status"], name="task_step_run_idx"),
+            # The inbox (a person's live tasks) and the queue (a group's open tasks) in
+            # the lists' default order: a page reads its rows and stops (bench/inbox.py).
+            models.Index(
+                fields=["assignee", "-created_at", "-id"],
+                name="task_assignee_live_order_idx",
+                condition=Q(status__in=["open", "claimed", "info_requested"]),
+            ),
+            models.Index(
+                fields=["candidate_group", "-created_at", "-id"],
+                name="task_group_open_order_idx",
+                condition=Q(status="open"),
+            ),
             # The overdue digest looks for live tasks past their due time.
             models.Index(
                 fields=["due_at"],
