@@ -6,7 +6,7 @@ The view checks who may post events, validates the event and calls one service,
 
 import re
 
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.generics import GenericAPIView
@@ -21,6 +21,9 @@ from orchestrate.services.events import (
     EventRefused,
     receive_event,
 )
+
+from . import examples
+from .schema import error
 
 # CloudEvents: extension names are lowercase letters and digits, at most 20 of them.
 _EXTENSION_NAME = re.compile(r"^[a-z0-9]{1,20}$")
@@ -135,18 +138,6 @@ class EventErrorSerializer(serializers.Serializer):
     )
 
 
-_EXAMPLE_EVENT = {
-    "specversion": "1.0",
-    "id": "order-1042-created",
-    "source": "https://shop.example.com/orders",
-    "type": "com.example.order.created",
-    "subject": "PO-1042",
-    "time": "2026-11-25T12:00:00Z",
-    "datacontenttype": "application/json",
-    "data": {"amount": 1250, "supplier": "ACME"},
-}
-
-
 class EventReceiveView(GenericAPIView):
     """Receive a CloudEvent: start the workflows that subscribe to its type and deliver it
     to the message steps that wait for it."""
@@ -156,6 +147,8 @@ class EventReceiveView(GenericAPIView):
     parser_classes = [JSONParser, CloudEventsParser]
 
     @extend_schema(
+        operation_id="events_receive",
+        tags=["events"],
         description=(
             "Receive one CloudEvent 1.0 in structured JSON mode (application/cloudevents+json "
             "or application/json). Workflows whose current published version has "
@@ -171,18 +164,16 @@ class EventReceiveView(GenericAPIView):
                 EventOutcomeSerializer,
                 description="A duplicate: received before; nothing was done again.",
             ),
-            400: OpenApiResponse(description="Not a valid CloudEvent; errors by attribute."),
-            403: OpenApiResponse(
-                description="You may not post events, or not start a subscribing workflow."
-            ),
-            415: OpenApiResponse(description="Not JSON."),
+            400: error("Not a valid CloudEvent; errors by attribute."),
+            403: error("You may not post events, or not start a subscribing workflow."),
+            415: error("Not JSON."),
             422: OpenApiResponse(
                 EventErrorSerializer,
                 description="A start_on expression or the start variables failed; nothing "
                 "was recorded, so the same event may be sent again.",
             ),
         },
-        examples=[OpenApiExample("An order event", value=_EXAMPLE_EVENT, request_only=True)],
+        examples=examples.EVENT_EXAMPLES,
     )
     def post(self, request):
         params = CloudEventSerializer(data=request.data)
@@ -201,11 +192,12 @@ class EventReceiveView(GenericAPIView):
                 {"detail": _REFUSED, "errors": exc.errors},
                 status=status.HTTP_422_UNPROCESSABLE_ENTITY,
             )
-        # A duplicate did nothing this time, so its lists are empty.
+        # A duplicate did nothing this time, so its lists are empty. `source` and `id` are
+        # text, as recorded (a sender may have sent a number).
         body = {
             "status": "duplicate" if result.duplicate else "accepted",
-            "source": event["source"],
-            "id": event["id"],
+            "source": str(event["source"]),
+            "id": str(event["id"]),
             "started": result.started,
             "delivered_to": result.delivered_to,
         }

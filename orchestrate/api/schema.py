@@ -3,7 +3,11 @@
 Every error answer of the API has a body: `{"detail": "..."}` (`Error`) for 401, 403,
 404, 409 and 415, and field errors (`FieldErrors`) for 400. An endpoint declares the
 error codes it may answer with a description; `OrchestrateAutoSchema` gives each one its
-body, and adds 401 to every endpoint that needs a token or a session.
+body, and adds 401 (with its example) to every endpoint that needs a token or a session.
+
+Request bodies are documented as JSON only: it is what clients send (the API reads forms
+too, as DRF does, but a form cannot carry nested `variables` or `data`). A request example
+applies to every JSON media type an endpoint reads (`application/cloudevents+json` too).
 """
 
 from drf_spectacular.extensions import OpenApiSerializerExtension
@@ -45,20 +49,17 @@ class FieldErrorsExtension(OpenApiSerializerExtension):
         }
 
 
-ERROR_EXAMPLES = {
-    "400": OpenApiExample(
-        "Field errors",
-        value={"comment": ["A comment is required for reject."]},
-        response_only=True,
-        status_codes=["400"],
-    ),
-    "401": OpenApiExample(
-        "No credentials",
-        value={"detail": "Authentication credentials were not provided."},
-        response_only=True,
-        status_codes=["401"],
-    ),
-}
+NOT_AUTHENTICATED = OpenApiExample(
+    "No credentials",
+    value={"detail": "Authentication credentials were not provided."},
+    response_only=True,
+    status_codes=["401"],
+)
+
+
+def is_json(media_type):
+    """`application/json` and the `+json` types (such as `application/cloudevents+json`)."""
+    return media_type == "application/json" or media_type.endswith("+json")
 
 
 def error(description):
@@ -69,11 +70,25 @@ def error(description):
 class OrchestrateAutoSchema(AutoSchema):
     """drf-spectacular's AutoSchema with the error bodies described above."""
 
+    def map_parsers(self):
+        return [media_type for media_type in super().map_parsers() if is_json(media_type)]
+
+    def _get_examples(self, serializer, direction, media_type, status_code=None, extras=None):
+        if direction == "request" and media_type and is_json(media_type):
+            # Examples default to application/json; they fit every JSON type.
+            media_type = "application/json"
+        return super()._get_examples(serializer, direction, media_type, status_code, extras)
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         if self._needs_credentials() and "401" not in responses:
-            responses["401"] = self._error_response(
-                "401", "No valid credentials: send `Authorization: Token <key>`."
+            responses["401"] = self._get_response_for_code(
+                OpenApiResponse(
+                    ErrorSerializer,
+                    description="No valid credentials: send `Authorization: Token <key>`.",
+                    examples=[NOT_AUTHENTICATED],
+                ),
+                "401",
             )
         for code, response in list(responses.items()):
             if code >= "400" and "content" not in response:

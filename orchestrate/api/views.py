@@ -75,6 +75,16 @@ class ApiPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    def get_paginated_response_schema(self, schema):
+        # drf-spectacular wraps a list's examples (one item each) in these example values:
+        # a page that holds every result.
+        paginated = super().get_paginated_response_schema(schema)
+        fields = paginated["properties"]
+        fields["count"]["example"] = 1
+        fields["next"]["example"] = None
+        fields["previous"]["example"] = None
+        return paginated
+
 
 def with_live_step_runs(queryset):
     """What `InstanceSerializer` reads, in a fixed number of queries whatever the page

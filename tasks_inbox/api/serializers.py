@@ -10,10 +10,6 @@ from rest_framework import serializers
 
 from tasks_inbox.models import Priority, SlaState, Task, TaskComment
 from tasks_inbox.selectors.tasks import (
-    DUE_CHOICES,
-    SCOPES,
-    SLA_STATES,
-    SORTS,
     available_actions,
     conversation_for,
 )
@@ -140,43 +136,6 @@ class TaskDetailSerializer(TaskSerializer):
 
 
 # --- query parameters and request bodies ----------------------------------------------
-class TaskListParamsSerializer(serializers.Serializer):
-    scope = serializers.ChoiceField(
-        choices=SCOPES,
-        default="mine",
-        help_text="mine: tasks you hold; queue: open tasks you may claim; done: you decided.",
-    )
-    workflow = serializers.CharField(
-        max_length=100, required=False, allow_blank=True, help_text="Key of the workflow."
-    )
-    priority = serializers.ChoiceField(choices=Priority.labels, required=False, allow_blank=True)
-    due = serializers.ChoiceField(choices=DUE_CHOICES, required=False, allow_blank=True)
-    q = serializers.CharField(
-        max_length=200,
-        required=False,
-        allow_blank=True,
-        help_text="Text in the title, description, business key or workflow name; or an id.",
-    )
-    sla = serializers.ChoiceField(
-        choices=SLA_STATES, required=False, allow_blank=True, help_text="Only tasks in this state."
-    )
-    snoozed = serializers.BooleanField(
-        required=False,
-        default=False,
-        help_text="Only the snoozed tasks; without it, snoozed tasks are left out.",
-    )
-    sort = serializers.ChoiceField(
-        choices=[*SORTS, "sla"],
-        required=False,
-        allow_blank=True,
-        help_text="sla: breached first, then at risk, then on track; the earliest due first.",
-    )
-
-    def validate_snoozed(self, value):
-        # As the selector takes it (the inbox's query parameter).
-        return "1" if value else ""
-
-
 class CompleteTaskSerializer(serializers.Serializer):
     outcome = serializers.CharField(
         max_length=100, allow_blank=True, default="", help_text="One of the task's outcomes."

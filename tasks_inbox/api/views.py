@@ -5,6 +5,7 @@ see is a 404 whatever they try), validates the body, calls one service and answe
 the task. The services' errors become HTTP answers in one place, `TaskErrorsMixin`.
 """
 
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
@@ -18,7 +19,7 @@ from orchestrate.api.views import ApiPagination, Conflict, DomainErrorsMixin
 from orchestrate.observability.logging import bind_log_context
 from tasks_inbox.models import Task
 from tasks_inbox.selectors.access import prime_roles
-from tasks_inbox.selectors.tasks import filter_tasks, task_for_user, tasks_for
+from tasks_inbox.selectors.tasks import SCOPES, task_for_user, tasks_for
 from tasks_inbox.services.errors import (
     TaskConflict,
     TaskForbidden,
@@ -34,13 +35,13 @@ from tasks_inbox.services.tasks import (
     snooze_task,
 )
 
+from .filters import TaskFilter
 from .serializers import (
     CompleteTaskSerializer,
     DelegateTaskSerializer,
     RequestInfoSerializer,
     SnoozeTaskSerializer,
     TaskDetailSerializer,
-    TaskListParamsSerializer,
     TaskSerializer,
 )
 
@@ -96,19 +97,16 @@ _TASK_ID = OpenApiParameter(
 
 def _action(operation_id, description, request, action_examples, ok=200):
     """The schema of a task action: its body, the task (or the new info task) back, and
-    the service errors."""
+    the service errors (field errors only for an action that reads a body)."""
+    responses = {ok: TaskDetailSerializer, 403: _FORBIDDEN, 404: _NOT_FOUND, 409: _CONFLICT}
+    if request is not None:
+        responses[400] = _INVALID
     return extend_schema(
         operation_id=operation_id,
         description=description,
         parameters=[_TASK_ID],
         request=request,
-        responses={
-            ok: TaskDetailSerializer,
-            400: _INVALID,
-            403: _FORBIDDEN,
-            404: _NOT_FOUND,
-            409: _CONFLICT,
-        },
+        responses=responses,
         examples=action_examples,
     )
 
@@ -118,7 +116,6 @@ def _action(operation_id, description, request, action_examples, ok=200):
         operation_id="tasks_list",
         description="Your tasks (scope `mine`), your queue (`queue`) or what you decided "
         "(`done`), filtered; paginated with `page` and `page_size` (at most 200).",
-        parameters=[TaskListParamsSerializer],
         responses={
             200: TaskSerializer(many=True),
             400: _INVALID,
@@ -137,11 +134,18 @@ def _action(operation_id, description, request, action_examples, ok=200):
 class TaskViewSet(TaskErrorsMixin, viewsets.GenericViewSet):
     """List and read tasks; claim, release, complete, ask about, delegate and snooze them."""
 
-    # Only for the schema (the path parameter's type); the views ask the selectors.
-    queryset = Task.objects.none()
     serializer_class = TaskSerializer
     pagination_class = ApiPagination
-    filter_backends = []
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = TaskFilter
+
+    def get_queryset(self):
+        """The list that `scope` names (an unknown scope is refused by the filters)."""
+        if getattr(self, "swagger_fake_view", False):  # the schema's generator
+            return Task.objects.none()
+        scope = self.request.query_params.get("scope")
+        tasks = tasks_for(self.request.user, scope if scope in SCOPES else "mine")
+        return tasks.select_related(*LIST_RELATED)
 
     def get_object(self):
         pk = self.kwargs["pk"]
@@ -157,11 +161,7 @@ class TaskViewSet(TaskErrorsMixin, viewsets.GenericViewSet):
         return Response(data, status=status_code)
 
     def list(self, request):
-        params = TaskListParamsSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        tasks = tasks_for(request.user, params.validated_data["scope"])
-        tasks = filter_tasks(tasks.select_related(*LIST_RELATED), params.validated_data)
-        page = self.paginate_queryset(tasks)
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         prime_roles(request.user, page)  # each row's `actions` without a query per row
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 

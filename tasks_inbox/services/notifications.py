@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orchestrate.engine import dispatch
+from orchestrate.observability.logging import bind_log_context
 from tasks_inbox.models import ActionLink, Notification, NotificationKind, TaskKind
 
 logger = logging.getLogger("tasks_inbox.notifications")
@@ -130,6 +131,7 @@ def send_notification(notification_id):
         )
         if notification is None or notification.attempts >= MAX_ATTEMPTS:
             return False
+        bind_log_context(task_id=notification.task_id)
         notification.attempts += 1
         try:
             subject, body = render_mail(notification)

@@ -22,6 +22,7 @@ from orchestrate.engine.durations import parse_duration
 from orchestrate.engine.templating import render
 from orchestrate.engine.walker import Engine
 from orchestrate.models import AuditEvent, AuditKind
+from orchestrate.observability.logging import log_context
 from tasks_inbox.models import (
     LIVE_TASK_STATUSES,
     DigestLog,
@@ -195,12 +196,16 @@ def fire_due_timers(*, now=None, batch=None):
     )
     fired = 0
     for timer_id, task_id, step_run_id, instance_id, level in due:
-        try:
-            fired += fire_timer(
-                timer_id, task_id, now=now, ids=(step_run_id, instance_id), level=level
-            )
-        except Exception:
-            logger.exception("could not fire task timer %s; the next sweep tries again", timer_id)
+        # One log scope per timer: a failure is logged with its own task's ids.
+        with log_context(task_id=task_id, instance_id=instance_id, step_run_id=step_run_id):
+            try:
+                fired += fire_timer(
+                    timer_id, task_id, now=now, ids=(step_run_id, instance_id), level=level
+                )
+            except Exception:
+                logger.exception(
+                    "could not fire task timer %s; the next sweep tries again", timer_id
+                )
     return fired
 
 

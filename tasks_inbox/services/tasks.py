@@ -17,6 +17,7 @@ from orchestrate.engine.graph import graph_for
 from orchestrate.engine.templating import render
 from orchestrate.engine.walker import Engine, lock_step_run
 from orchestrate.models import AuditEvent, AuditKind, InstanceStatus, StepRunStatus
+from orchestrate.observability.logging import bind_log_context
 from tasks_inbox.models import (
     CommentKind,
     NotificationKind,
@@ -54,6 +55,10 @@ def lock_task(task_id, *, ids=None):
     )
     task.instance = instance
     task.step_run = run
+    # Log lines from here on say which task, step and instance they are about.
+    bind_log_context(
+        task_id=task.pk, instance_id=instance.pk, step_run_id=run.pk, step_key=run.step_key
+    )
     return instance, run, task
 
 

@@ -100,7 +100,10 @@ def test_deliveries_are_listed_and_retried_now(root_client, broker):
         DELIVERIES, {"action": "retry_now", "_selected_action": [delivery.pk]}, follow=True
     )
 
-    assert "instance.started" in listing.content.decode()
+    row = listing.content.decode().split('class="field-created_at')[1].split("</tr>")[0]
+    assert "instance.started" in row
+    assert '<td class="field-status">Failed</td>' in row
+    assert '<td class="field-last_status_code">502</td>' in row
     assert "&lt;b&gt;bad gateway&lt;/b&gt;" in page.content.decode()
     assert "1 delivery sent again." in response.content.decode()
     delivery.refresh_from_db()

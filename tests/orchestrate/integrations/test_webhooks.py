@@ -115,6 +115,7 @@ def test_task_events_carry_the_task(broker, receiver, subscribe):
 
     broker.drain()
 
+    assert all(verify(SECRET.encode(), r["body"], r["headers"]) for r in receiver.requests)
     bodies = [json.loads(r["body"]) for r in receiver.requests]
     assert [b["type"] for b in bodies] == ["orchestrate.task.created", "orchestrate.task.completed"]
     assert all(b["data"]["task"] == task.pk for b in bodies)
@@ -372,7 +373,9 @@ def test_an_escalation_of_a_filtered_workflow_is_delivered(broker, receiver, sub
     assert fire_due_timers(now=timezone.now() + datetime.timedelta(hours=6)) == 1
     broker.drain()
 
-    (body,) = [json.loads(r["body"]) for r in receiver.requests]
+    (request,) = receiver.requests
+    assert verify(SECRET.encode(), request["body"], request["headers"])
+    body = json.loads(request["body"])
     assert body["type"] == "orchestrate.task.escalated"
     assert body["subject"] == str(instance.pk)
     assert body["data"]["action"] == "raise_priority"
@@ -394,7 +397,74 @@ def test_an_incident_is_delivered_with_its_error(broker, receiver, subscribe):
 
     broker.drain()
 
-    (body,) = [json.loads(r["body"]) for r in receiver.requests]
+    (request,) = receiver.requests
+    assert verify(SECRET.encode(), request["body"], request["headers"])
+    body = json.loads(request["body"])
     assert body["type"] == "orchestrate.incident.raised"
     assert body["data"]["step_key"] == "call"
     assert body["data"]["error"] == "unknown action 'no_such_action'"
+
+
+def _instance_runs_through():
+    quick()
+    start_instance(workflow_key="quick")
+
+
+def _task_is_created():
+    approval_workflow()
+    start("approval", people()["alice"])
+
+
+def _task_is_decided():
+    users = people()
+    approval_workflow()
+    start("approval", users["alice"])
+    task = Task.objects.get()
+    claim_task(task.pk, actor=users["bob"])
+    complete_task(task.pk, actor=users["bob"], outcome="approve")
+
+
+def _task_is_escalated():
+    approval_workflow(due="PT4H", escalation=[{"after": "PT1H", "action": "raise_priority"}])
+    start("approval", people()["alice"])
+    fire_due_timers(now=timezone.now() + datetime.timedelta(hours=6))
+
+
+def _step_fails():
+    workflow(
+        "broken",
+        [
+            {"key": "start", "type": "start"},
+            {"key": "call", "type": "automated", "action": "no_such_action"},
+            {"key": "end", "type": "end"},
+        ],
+        edges("start>call", "call>end"),
+    )
+    start_instance(workflow_key="broken")
+
+
+@pytest.mark.parametrize(
+    ("event_type", "happen"),
+    [
+        ("instance.started", _instance_runs_through),
+        ("instance.completed", _instance_runs_through),
+        ("task.created", _task_is_created),
+        ("task.completed", _task_is_decided),
+        ("task.escalated", _task_is_escalated),
+        ("incident.raised", _step_fails),
+    ],
+)
+def test_each_event_type_is_delivered_signed_to_its_subscriber(
+    broker, receiver, subscribe, event_type, happen
+):
+    subscribe(event_type)
+
+    happen()
+    broker.drain()
+
+    (request,) = receiver.requests
+    assert verify(SECRET.encode(), request["body"], request["headers"])
+    assert json.loads(request["body"])["type"] == f"orchestrate.{event_type}"
+    delivery = only_delivery()
+    assert (delivery.event_type, delivery.status) == (event_type, DeliveryStatus.DELIVERED)
+    assert (delivery.last_status_code, delivery.last_response) == (200, "ok")

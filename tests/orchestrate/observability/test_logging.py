@@ -1,10 +1,12 @@
 """JSON log lines carry the ids of the work being done, and only while it is done."""
 
+import datetime
 import io
 import json
 import logging
 
 import pytest
+from django.utils import timezone
 
 from orchestrate.engine.actions import ActionError, register_action
 from orchestrate.models import StepRun
@@ -18,7 +20,12 @@ from orchestrate.observability.logging import (
 )
 from orchestrate.services.instances import start_instance
 from orchestrate.tasks import run_step
+from tasks_inbox.models import Notification, NotificationKind, Task
+from tasks_inbox.services import notifications, sla
+from tasks_inbox.services.tasks import claim_task, complete_task
+from tasks_inbox.tasks import send_notification
 from tests.factories import edges, workflow
+from tests.tasks_inbox.factories import approval_workflow, people, start
 
 
 @register_action("tests_logging_refuse")
@@ -113,3 +120,47 @@ def test_ids_bound_while_handling_a_request_do_not_outlive_it():
     bind_log_context(task_id=2)  # left over from work outside any scope
     assert LogContextMiddleware(view)(request=None) == {"instance_id": 5}
     assert current_log_context() == {"task_id": 2}
+
+
+@pytest.mark.django_db
+def test_a_mail_that_cannot_be_sent_is_logged_with_its_task(broker, lines, monkeypatch):
+    users = people()
+    approval_workflow()
+    start("approval", users["alice"])
+    task = Task.objects.get()
+    claim_task(task.pk, actor=users["bob"])
+    complete_task(task.pk, actor=users["bob"], outcome="approve")
+    decided = Notification.objects.get(kind=NotificationKind.DECIDED)
+
+    def refuse(*args, **kwargs):
+        raise ConnectionRefusedError("the mail server is down")
+
+    monkeypatch.setattr(notifications, "send_mail", refuse)
+    send_notification(decided.pk)
+
+    (line,) = [line for line in lines() if "could not send" in line["message"]]
+    assert line["task_id"] == task.pk
+    assert "the mail server is down" in line["exc_info"]
+
+
+@pytest.mark.django_db
+def test_each_failing_task_timer_is_logged_with_its_own_task(broker, lines, monkeypatch):
+    users = people()
+    approval_workflow(due="PT4H", escalation=[{"after": "PT1H", "action": "raise_priority"}])
+    first = start("approval", users["alice"])
+    second = start("approval", users["alice"], item="a desk")
+
+    def fail(timer, instance, run, task, now):
+        raise RuntimeError(f"cannot escalate task {task.pk}")
+
+    monkeypatch.setattr(sla, "_fire", fail)
+    assert sla.fire_due_timers(now=timezone.now() + datetime.timedelta(hours=6)) == 0
+
+    failed = [line for line in lines() if "could not fire" in line["message"]]
+    tasks = {task.instance_id: task.pk for task in Task.objects.all()}
+    assert [(line["task_id"], line["instance_id"]) for line in failed] == [
+        (tasks[first.pk], first.pk),
+        (tasks[second.pk], second.pk),
+    ]
+    assert all(f"cannot escalate task {line['task_id']}" in line["exc_info"] for line in failed)
+    assert "task_id" not in current_log_context()
