@@ -326,6 +326,9 @@ ORCHESTRATE_WEBHOOK_MAX_BACKOFF_SECONDS = env.float(
     "ORCHESTRATE_WEBHOOK_MAX_BACKOFF_SECONDS", default=3600.0
 )
 ORCHESTRATE_WEBHOOK_REFRESH_SECONDS = env.float("ORCHESTRATE_WEBHOOK_REFRESH_SECONDS", default=10.0)
+# Fernet keys (comma-separated; the first encrypts, all decrypt) for the secrets stored in
+# the database (webhook secrets, orchestrate.secret_box); empty: derived from SECRET_KEY.
+ORCHESTRATE_SECRETS_KEYS = env.list("ORCHESTRATE_SECRETS_KEYS", default=[])
 
 # --- Observability -------------------------------------------------------------------
 # json: one JSON object a line with instance_id, step_key, step_run_id and task_id where

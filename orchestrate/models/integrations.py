@@ -15,6 +15,8 @@ from django.core.validators import URLValidator
 from django.db import models
 from django.utils import timezone
 
+from orchestrate import secret_box
+
 from .audit import WRITE_HOOKS, AuditKind
 
 # The audit kinds a subscription may ask for; the delivered CloudEvent type is
@@ -64,8 +66,9 @@ class InboundEvent(models.Model):
 
 
 class WebhookSubscription(models.Model):
-    """Where to send which events. The secret is write-only: read it only through
-    `signing_secret()` (the one place that will decrypt it once it is stored encrypted)."""
+    """Where to send which events. The secret is stored encrypted (`orchestrate.secret_box`):
+    assign the plain secret and `save` encrypts it; `signing_secret()` is the one place that
+    decrypts it. Nothing shows it back."""
 
     name = models.CharField(max_length=200)
     url = models.URLField(
@@ -73,7 +76,7 @@ class WebhookSubscription(models.Model):
         validators=[URLValidator(schemes=["http", "https"])],
         help_text="An http or https URL that accepts POST requests.",
     )
-    secret = models.CharField(max_length=200, help_text="Signs every delivery (HMAC-SHA256).")
+    secret = models.TextField(help_text="Signs every delivery (HMAC-SHA256); stored encrypted.")
     event_types = models.JSONField(
         default=list, help_text="Audit kinds to send, such as instance.started."
     )
@@ -94,9 +97,14 @@ class WebhookSubscription(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        if self.secret and not secret_box.is_encrypted(self.secret):
+            self.secret = secret_box.encrypt(self.secret)
+        super().save(*args, **kwargs)
+
     def signing_secret(self):
         """The secret that signs deliveries, as bytes."""
-        return self.secret.encode()
+        return secret_box.decrypt(self.secret).encode()
 
 
 class DeliveryStatus(models.TextChoices):

@@ -8,6 +8,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from orchestrate.security import client_address
+
 from .health import health
 from .metrics import render_metrics
 
@@ -27,7 +29,9 @@ def metrics_access(request):
         response = HttpResponse("A valid bearer token is required.\n", status=401)
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
-    if request.META.get("REMOTE_ADDR") in LOCAL_ADDRESSES:
+    # The client's address, not the nearest proxy's: behind a proxy on this machine every
+    # request would come from 127.0.0.1.
+    if client_address(request) in LOCAL_ADDRESSES:
         return None
     if request.user.is_authenticated and request.user.is_staff:
         return None

@@ -69,7 +69,8 @@ def test_the_secret_is_never_shown_and_an_empty_field_keeps_it(root_client):
     assert saved.status_code == 302
     subscription.refresh_from_db()
     assert subscription.name == "ERP 2"
-    assert subscription.secret == SECRET
+    assert subscription.signing_secret() == SECRET.encode()
+    assert subscription.secret not in page.content.decode()  # nor its encrypted form
 
 
 def test_deliveries_are_listed_and_retried_now(root_client, broker):

@@ -192,3 +192,10 @@ def test_with_a_token_only_its_bearer_may_read_the_metrics(client, settings):
 
 def test_metrics_answer_only_get(client):
     assert client.post("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 405
+
+
+def test_behind_a_local_proxy_only_clients_on_this_machine_read_the_metrics(client, settings):
+    settings.ORCHESTRATE_TRUSTED_PROXIES = 1
+    remote = client.get("/metrics", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="10.1.2.3")
+    local = client.get("/metrics", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="127.0.0.1")
+    assert (remote.status_code, local.status_code) == (403, 200)
