@@ -114,6 +114,7 @@ class Engine:
         self.tokens_consumed = False
         self._join_runs = None
         self._nothing_stored = False  # a new instance has no step run in the database
+        self._new_instance = False  # started here: no audit event stored yet
         self._context = None
         self._variables_before = copy.deepcopy(instance.variables)
         # Extra data for the `variables.changed` event (an operator's reason, say).
@@ -201,6 +202,7 @@ class Engine:
             variables=self.instance.variables,
         )
         self._nothing_stored = True
+        self._new_instance = True
         self._join_runs = {}
         self.queue.append((self.graph.start_key, None))
         self.walk()
@@ -643,7 +645,11 @@ class Engine:
         if self.instance_dirty:
             self.instance.save()
         if self.events:
-            AuditEvent.objects.bulk_create(self.events)
+            # An instance started by this engine was inserted in this transaction and
+            # nothing else writes its events before this point: its chain starts empty.
+            new_chains = {self.instance.pk} if self._new_instance else ()
+            AuditEvent.objects.bulk_create(self.events, new_chains=new_chains)
+            self._new_instance = False
         for task_name, run in self.sends:
             dispatch.send_on_commit(task_name, run.pk)
         if self.children_to_cancel:

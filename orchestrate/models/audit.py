@@ -79,8 +79,13 @@ def _last_hashes(model, instance_ids, using=None):
 
 
 class AuditQuerySet(models.QuerySet):
-    def bulk_create(self, objs, *args, **kwargs):
-        """Insert new events chained to their instances' latest events (one more query)."""
+    def bulk_create(self, objs, *args, new_chains=(), **kwargs):
+        """Insert new events chained to their instances' latest events (one more query).
+
+        `new_chains`: ids of instances created in this transaction that have no stored
+        event yet (the engine's first write for an instance it started); their chains start
+        empty, so their latest hash is not read.
+        """
         objs = list(objs)
         address = current_address()
         for obj in objs:
@@ -89,7 +94,8 @@ class AuditQuerySet(models.QuerySet):
             if obj.address is None:
                 obj.address = address
         instance_ids = {obj.instance_id for obj in objs}
-        last = _last_hashes(self.model, instance_ids, self.db) if instance_ids else {}
+        stored = instance_ids.difference(new_chains)
+        last = _last_hashes(self.model, stored, self.db) if stored else {}
         for instance_id in instance_ids:
             audit_chain.chain(
                 [obj for obj in objs if obj.instance_id == instance_id],

@@ -15,7 +15,9 @@ from orchestrate.models import (
     InstanceStatus,
     StepRunStatus,
     StepType,
+    VersionStatus,
     WorkflowDefinition,
+    WorkflowVersion,
 )
 from orchestrate.models.runtime import LIVE_INSTANCE_STATUSES
 
@@ -37,14 +39,19 @@ class InstanceStateError(Exception):
 
 
 def _current_version(workflow_key):
-    try:
-        definition = WorkflowDefinition.objects.get(key=workflow_key)
-    except WorkflowDefinition.DoesNotExist:
-        raise StartError(f"no workflow '{workflow_key}'") from None
-    version = definition.current_version()
-    if version is None:
-        raise StartError(f"workflow '{workflow_key}' has no published version")
-    return definition, version
+    """The workflow and its current published version (as `current_version()` picks it),
+    read in one query: starting is the engine's hottest path."""
+    version = (
+        WorkflowVersion.objects.select_related("definition")
+        .filter(definition__key=workflow_key, status=VersionStatus.PUBLISHED)
+        .order_by("-number")
+        .first()
+    )
+    if version is not None:
+        return version.definition, version
+    if not WorkflowDefinition.objects.filter(key=workflow_key).exists():
+        raise StartError(f"no workflow '{workflow_key}'")
+    raise StartError(f"workflow '{workflow_key}' has no published version")
 
 
 def _create_and_walk(definition, version, variables, *, business_key, actor, parent_step_run):

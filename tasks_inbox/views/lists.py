@@ -1,5 +1,7 @@
 """The three-pane task lists (my tasks, queue, done), bulk decisions and the nav counts."""
 
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
@@ -62,6 +64,8 @@ class TaskListView(LoginRequiredMixin, View):
         now = timezone.now()
         for task in page:
             task.list_url = url_with(request.path, {**shown, "task": task.pk})
+            task.page_url = reverse("inbox:task", args=[task.pk])
+            task.hx_url = f"{task.page_url}?next={quote(task.list_url, safe='')}"
             task.is_selected = str(task.pk) == selected_id
             task.age = timesince(task.created_at, depth=1)
             task.sla = sla_badge(task, now)

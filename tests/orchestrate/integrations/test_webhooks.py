@@ -142,7 +142,7 @@ def test_without_subscriptions_the_engine_costs_no_extra_query(broker, django_as
     quick()
     start_instance(workflow_key="quick")  # warm the caches
     # the same count as tests/orchestrate/engine/test_query_budget.py pins
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(7):
         start_instance(workflow_key="quick")
     assert not WebhookDelivery.objects.exists()
 
@@ -154,7 +154,7 @@ def test_with_a_subscription_the_deliveries_are_one_insert(
     quick()
     start_instance(workflow_key="quick")  # warm the caches (and load the subscription)
 
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(8):
         start_instance(workflow_key="quick")
     assert WebhookDelivery.objects.count() == 4
 
