@@ -32,7 +32,9 @@ from tests.integration.actions import CREATE_LOG_TABLE, WORKER_FLAG
 from tests.services import require_postgres, require_redis
 
 # The Redis database the integration tests use, apart from the one in CELERY_BROKER_URL.
-REDIS_DB = 15
+# Suites running at once on one machine need different ones, or each sees the other's
+# workers (worker_health counts them): ORCHESTRATE_TEST_REDIS_DB picks another.
+REDIS_DB = int(os.environ.get("ORCHESTRATE_TEST_REDIS_DB", "15"))
 # The default Celery queue: a Redis list of messages no worker has taken yet.
 QUEUE_KEY = "celery"
 # Kombu's Redis transport keeps taken but unacknowledged messages (including every
