@@ -144,6 +144,46 @@ def _is_member(user, group_id):
     return group_id is not None and user.groups.filter(pk=group_id).exists()
 
 
+def _decide_role(user, task, *, excluded, substitutes, is_candidate, has_perm):
+    """The rules of how `user` stands to `task`, written once for `role_for` (one task,
+    facts read as needed) and `prime_roles` (a page, facts read for all rows at once).
+
+    The facts are functions: `excluded()` the ids excluded by separation of duties,
+    `substitutes()` {id: user} of the absent people `user` stands in for, `is_candidate(id)`
+    whether that person is a candidate (user or group member), `has_perm(codename)`
+    whether `user` holds it globally or on this task."""
+    if user.pk in excluded():
+        return NO_ROLE
+    if task.assignee_id == user.pk:
+        return Role("assignee")
+    absent = substitutes()
+    if task.assignee_id in absent:
+        # The assignee cannot be excluded: nobody assigns an excluded person.
+        return Role("assignee", on_behalf_of=absent[task.assignee_id])
+    if is_candidate(user.pk):
+        return Role("candidate")
+    for principal in absent.values():
+        if principal.pk not in excluded() and is_candidate(principal.pk):
+            return Role("candidate", on_behalf_of=principal)
+    if user.is_superuser or has_perm("change_task"):
+        return Role("granted")
+    if task.decided_by_id == user.pk or has_perm("view_task"):
+        return Role("viewer")
+    return NO_ROLE
+
+
+def _once(compute):
+    """`compute()` the first time it is asked for, the same value afterwards."""
+    value = []
+
+    def get():
+        if not value:
+            value.append(compute())
+        return value[0]
+
+    return get
+
+
 def role_for(user, task, *, day=None):
     """The role of `user` on `task` (whose row the caller has loaded, maybe locked)."""
     if not user.is_authenticated or not user.is_active:
@@ -151,35 +191,31 @@ def role_for(user, task, *, day=None):
     primed = getattr(task, "_primed_roles", {})
     if day is None and user.pk in primed:
         return primed[user.pk]
-    if task.excluded_users.filter(pk=user.pk).exists():
-        return NO_ROLE
-    if task.assignee_id == user.pk:
-        return Role("assignee")
-    principals = absent_principals(user, day=day)
-    if task.assignee_id is not None and task.assignee_id in principals:
-        # The assignee cannot be excluded: nobody assigns an excluded person.
-        return Role("assignee", on_behalf_of=User.objects.get(pk=task.assignee_id))
-    candidate_ids = set(task.candidate_users.values_list("pk", flat=True))
-    if user.pk in candidate_ids or _is_member(user, task.candidate_group_id):
-        return Role("candidate")
-    excluded = set(task.excluded_users.values_list("pk", flat=True))
-    for principal in User.objects.filter(pk__in=principals).exclude(pk__in=excluded):
-        if principal.pk in candidate_ids or _is_member(principal, task.candidate_group_id):
-            return Role("candidate", on_behalf_of=principal)
-    # A global permission (Django's) or one on this task (guardian's).
-    if (
-        user.is_superuser
-        or user.has_perm("tasks_inbox.change_task")
-        or user.has_perm("tasks_inbox.change_task", task)
-    ):
-        return Role("granted")
-    if (
-        task.decided_by_id == user.pk
-        or user.has_perm("tasks_inbox.view_task", task)
-        or user.has_perm("tasks_inbox.view_task")
-    ):
-        return Role("viewer")
-    return NO_ROLE
+    candidate_ids = _once(lambda: set(task.candidate_users.values_list("pk", flat=True)))
+    people = {user.pk: user}
+
+    def substitutes():
+        principals = User.objects.filter(pk__in=absent_principals(user, day=day))
+        found = {principal.pk: principal for principal in principals}
+        people.update(found)
+        return found
+
+    def is_candidate(person_id):
+        return person_id in candidate_ids() or _is_member(
+            people[person_id], task.candidate_group_id
+        )
+
+    return _decide_role(
+        user,
+        task,
+        excluded=_once(lambda: set(task.excluded_users.values_list("pk", flat=True))),
+        substitutes=_once(substitutes),
+        is_candidate=is_candidate,
+        has_perm=lambda codename: (
+            user.has_perm(f"tasks_inbox.{codename}")
+            or user.has_perm(f"tasks_inbox.{codename}", task)
+        ),
+    )
 
 
 def prime_roles(user, tasks):
@@ -210,45 +246,20 @@ def prime_roles(user, tasks):
     checker = ObjectPermissionChecker(user)
     checker.prefetch_perms(tasks)
     for task in tasks:
-        role = _primed_role(
+        role = _decide_role(
             user,
             task,
-            excluded=excluded.get(task.pk, set()),
-            candidates=candidates.get(task.pk, set()),
-            substitutes_for=substitutes_for,
-            groups=groups,
-            checker=checker,
+            excluded=lambda task=task: excluded.get(task.pk, set()),
+            substitutes=lambda: substitutes_for,
+            is_candidate=lambda person_id, task=task: (
+                person_id in candidates.get(task.pk, ())
+                or task.candidate_group_id in groups.get(person_id, ())
+            ),
+            has_perm=lambda codename, task=task: (
+                user.has_perm(f"tasks_inbox.{codename}") or checker.has_perm(codename, task)
+            ),
         )
         task._primed_roles = {**getattr(task, "_primed_roles", {}), user.pk: role}
-
-
-def _primed_role(user, task, *, excluded, candidates, substitutes_for, groups, checker):
-    if user.pk in excluded:
-        return NO_ROLE
-    if task.assignee_id == user.pk:
-        return Role("assignee")
-    if task.assignee_id in substitutes_for:
-        return Role("assignee", on_behalf_of=substitutes_for[task.assignee_id])
-    if user.pk in candidates or task.candidate_group_id in groups.get(user.pk, ()):
-        return Role("candidate")
-    for principal in substitutes_for.values():
-        if principal.pk in excluded:
-            continue
-        if principal.pk in candidates or task.candidate_group_id in groups.get(principal.pk, ()):
-            return Role("candidate", on_behalf_of=principal)
-    if (
-        user.is_superuser
-        or user.has_perm("tasks_inbox.change_task")
-        or checker.has_perm("change_task", task)
-    ):
-        return Role("granted")
-    if (
-        task.decided_by_id == user.pk
-        or checker.has_perm("view_task", task)
-        or user.has_perm("tasks_inbox.view_task")
-    ):
-        return Role("viewer")
-    return NO_ROLE
 
 
 def actor_label(user, role):
