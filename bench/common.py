@@ -1,11 +1,14 @@
 """What the benchmarks share: the PostgreSQL database they load (created on demand, only
 under a name containing `bench`, since they load millions of rows and `--reset` drops
-it)."""
+it), and counting the statements a piece of work sends."""
 
 import sys
+import time
+from contextlib import contextmanager
 
 import psycopg
 from django.conf import settings
+from django.db import connection
 from psycopg import sql
 
 
@@ -34,3 +37,19 @@ def ensure_database(reset):
             admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     return True
+
+
+@contextmanager
+def counting():
+    """The statements sent on the default connection: (sql, params, seconds) each."""
+    statements = []
+
+    def wrapper(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            statements.append((sql, params, time.perf_counter() - started))
+
+    with connection.execute_wrapper(wrapper):
+        yield statements

@@ -22,7 +22,6 @@ import os
 import sys
 import time
 from collections import Counter
-from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -40,7 +39,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from bench.common import ensure_database  # noqa: E402
+from bench.common import counting, ensure_database  # noqa: E402
 from orchestrate.models import (  # noqa: E402
     Step,
     Transition,
@@ -210,29 +209,16 @@ FROM tasks_inbox_task AS t CROSS JOIN (VALUES (0), (1)) AS level (n)
 
 
 # --- measuring ------------------------------------------------------------------------
-@contextmanager
-def counting():
-    """Count the statements sent on the default connection, by their SQL text."""
-    shapes = Counter()
-    durations = Counter()
-
-    def wrapper(execute, statement, params, many, context):
-        started = time.perf_counter()
-        try:
-            return execute(statement, params, many, context)
-        finally:
-            shapes[statement] += 1
-            durations[statement] += time.perf_counter() - started
-
-    with connection.execute_wrapper(wrapper):
-        yield shapes, durations
-
-
 def sweep(now, batch):
-    with counting() as (shapes, durations):
+    """One sweep; the statements it sent counted and timed by their SQL text."""
+    with counting() as statements:
         started = time.perf_counter()
         fired = sla.fire_due_timers(now=now, batch=batch)
         seconds = time.perf_counter() - started
+    shapes, durations = Counter(), Counter()
+    for statement, _, spent in statements:
+        shapes[statement] += 1
+        durations[statement] += spent
     return fired, seconds, shapes, durations
 
 

@@ -28,7 +28,6 @@ import statistics
 import sys
 import time
 from collections import Counter
-from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -51,8 +50,8 @@ from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from bench.common import ensure_database  # noqa: E402
-from orchestrate.models import (  # noqa: E402  # noqa: E402
+from bench.common import counting, ensure_database  # noqa: E402
+from orchestrate.models import (  # noqa: E402
     Step,
     StepRun,
     StepRunStatus,
@@ -242,22 +241,6 @@ FROM tasks_inbox_task
 # --- measuring ------------------------------------------------------------------------
 def emit(kind, **fields):
     print(json.dumps({"bench": "inbox", "kind": kind, **fields}), flush=True)
-
-
-@contextmanager
-def counting():
-    """The statements sent on the default connection: (sql, params, seconds) each."""
-    statements = []
-
-    def wrapper(execute, sql, params, many, context):
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            statements.append((sql, params, time.perf_counter() - started))
-
-    with connection.execute_wrapper(wrapper):
-        yield statements
 
 
 def percentile(values, fraction):

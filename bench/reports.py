@@ -24,7 +24,6 @@ import json
 import os
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -43,7 +42,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from bench.common import ensure_database  # noqa: E402
+from bench.common import counting, ensure_database  # noqa: E402
 from orchestrate.models import (  # noqa: E402
     Instance,
     Step,
@@ -277,18 +276,6 @@ WHERE kind = 'decision'
 # --- measuring ------------------------------------------------------------------------
 def emit(**fields):
     print(json.dumps(fields), flush=True)
-
-
-@contextmanager
-def counting():
-    queries = []
-
-    def wrapper(execute, statement, params, many, context):
-        queries.append(statement)
-        return execute(statement, params, many, context)
-
-    with connection.execute_wrapper(wrapper):
-        yield queries
 
 
 REPORTS = {
