@@ -139,6 +139,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # The client address for the audit trail; refusals and admin changes in the security log.
     "orchestrate.security.RequestOriginMiddleware",
+    # A page view reads each person's access facts (groups, absences, grants) once.
+    "tasks_inbox.selectors.access.AccessMemoMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
@@ -161,6 +163,14 @@ TEMPLATES = [
                 "tasks_inbox.context_processors.nav_counts",
             ],
         },
+    },
+    {
+        # Only for the rows of the inbox lists (`templates/jinja2/`): see orchestrate/jinja2.py.
+        "NAME": "jinja2",
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "orchestrate.jinja2.environment"},
     },
 ]
 

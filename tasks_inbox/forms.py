@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
+from orchestrate.jinja2 import FORM_RENDERER
 from tasks_inbox.models import Priority, Profile, SlaState, TaskKind
 from tasks_inbox.selectors.tasks import DUE_CHOICES, SLA_STATES
 from tasks_inbox.services.people import VIEW_PARAMS
@@ -17,6 +18,13 @@ from tasks_inbox.services.people import VIEW_PARAMS
 User = get_user_model()
 
 TEXT_MAX = 5000
+
+
+class InboxForm(forms.Form):
+    """A form of the inbox pages: rendered by Jinja2 (`orchestrate.jinja2.FORM_RENDERER`),
+    its fields by `{{ field.as_field_group }}` or tasks_inbox/partials/field.html."""
+
+    default_renderer = FORM_RENDERER
 
 
 class ServiceErrorsMixin:
@@ -46,7 +54,7 @@ SORT_CHOICES = [
 ]
 
 
-class TaskFilterForm(forms.Form):
+class TaskFilterForm(InboxForm):
     """The filters of a task list (GET). Unknown values are dropped, never an error page."""
 
     q = forms.CharField(
@@ -121,7 +129,7 @@ class IdListField(forms.Field):
         return ids
 
 
-class BulkDecisionForm(forms.Form):
+class BulkDecisionForm(InboxForm):
     task_ids = IdListField()
     outcome = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
     comment = forms.CharField(required=False, max_length=TEXT_MAX)
@@ -164,7 +172,7 @@ def outcome_label(outcome):
     return outcome.replace("_", " ").capitalize()
 
 
-class TaskDecisionForm(ServiceErrorsMixin, forms.Form):
+class TaskDecisionForm(ServiceErrorsMixin, InboxForm):
     """Decide a task: the step's form fields (`data_<name>`), a comment and the outcome
     of the clicked button. For a question task the comment is the answer."""
 
@@ -203,7 +211,7 @@ class TaskDecisionForm(ServiceErrorsMixin, forms.Form):
         }
 
 
-class RequestInfoForm(ServiceErrorsMixin, forms.Form):
+class RequestInfoForm(ServiceErrorsMixin, InboxForm):
     question = forms.CharField(
         label="Question", required=False, max_length=TEXT_MAX, widget=_textarea(3)
     )
@@ -235,7 +243,7 @@ def colleagues_for(task, user):
     )
 
 
-class DelegateForm(ServiceErrorsMixin, forms.Form):
+class DelegateForm(ServiceErrorsMixin, InboxForm):
     to = forms.CharField(label="Delegate to", required=False, widget=forms.Select)
     comment = forms.CharField(
         label="Note (optional)", required=False, max_length=TEXT_MAX, widget=_textarea(2)
@@ -253,7 +261,7 @@ class DelegateForm(ServiceErrorsMixin, forms.Form):
         self.fields["to"].widget.choices = choices
 
 
-class CommentForm(ServiceErrorsMixin, forms.Form):
+class CommentForm(ServiceErrorsMixin, InboxForm):
     text = forms.CharField(
         label="Add a comment", required=False, max_length=TEXT_MAX, widget=_textarea(2)
     )
@@ -275,7 +283,7 @@ def snooze_preset(preset, now):
     return timezone.make_aware(datetime.datetime.combine(tomorrow, datetime.time(9)))
 
 
-class SnoozeForm(ServiceErrorsMixin, forms.Form):
+class SnoozeForm(ServiceErrorsMixin, InboxForm):
     """Snooze a task until a time, or by a quick button (`preset`); the preset `wake`
     brings it back now. `until` is None after cleaning for a wake-up."""
 
@@ -309,18 +317,18 @@ class SnoozeForm(ServiceErrorsMixin, forms.Form):
         return data
 
 
-class EmailDecisionForm(ServiceErrorsMixin, forms.Form):
+class EmailDecisionForm(ServiceErrorsMixin, InboxForm):
     comment = forms.CharField(
         label="Comment", required=False, max_length=TEXT_MAX, widget=_textarea(3)
     )
 
 
 # --- requests and people ------------------------------------------------------------------
-class WithdrawForm(forms.Form):
+class WithdrawForm(InboxForm):
     reason = forms.CharField(label="Reason", required=False, max_length=TEXT_MAX)
 
 
-class AbsenceForm(ServiceErrorsMixin, forms.Form):
+class AbsenceForm(ServiceErrorsMixin, InboxForm):
     absent_from = forms.DateField(
         label="Away from", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -358,7 +366,7 @@ class AbsenceForm(ServiceErrorsMixin, forms.Form):
             self.fields[name].label_from_instance = lambda u: u.get_username()
 
 
-class SavedViewForm(ServiceErrorsMixin, forms.Form):
+class SavedViewForm(ServiceErrorsMixin, InboxForm):
     name = forms.CharField(label="Name", required=False, max_length=100)
     shared_with = forms.ModelChoiceField(
         label="Share with group",

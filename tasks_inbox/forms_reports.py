@@ -6,6 +6,7 @@ import datetime
 from django import forms
 from django.utils import timezone
 
+from tasks_inbox.forms import InboxForm
 from tasks_inbox.selectors.reports import ReportFilters, filter_choices, user_exists
 
 DEFAULT_DAYS = 90
@@ -13,7 +14,7 @@ MAX_DAYS = 3 * 366
 PARAMS = ("date_from", "date_to", "workflow", "version", "step", "group", "assignee")
 
 
-class ReportFilterForm(forms.Form):
+class ReportFilterForm(InboxForm):
     date_from = forms.DateField(
         label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )

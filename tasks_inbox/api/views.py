@@ -19,7 +19,7 @@ from orchestrate.api.views import ApiPagination, Conflict, DomainErrorsMixin
 from orchestrate.observability.logging import bind_log_context
 from tasks_inbox.models import Task
 from tasks_inbox.selectors.access import prime_roles
-from tasks_inbox.selectors.tasks import SCOPES, task_for_user, tasks_for
+from tasks_inbox.selectors.tasks import ROW_RELATED, SCOPES, task_for_user, tasks_for
 from tasks_inbox.services.errors import (
     TaskConflict,
     TaskForbidden,
@@ -145,7 +145,8 @@ class TaskViewSet(TaskErrorsMixin, viewsets.GenericViewSet):
             return Task.objects.none()
         scope = self.request.query_params.get("scope")
         tasks = tasks_for(self.request.user, scope if scope in SCOPES else "mine")
-        return tasks.select_related(*LIST_RELATED)
+        # A query per relation for the page's rows, not joined (see ROW_RELATED).
+        return tasks.select_related(*LIST_RELATED).prefetch_related(*ROW_RELATED)
 
     def get_object(self):
         pk = self.kwargs["pk"]

@@ -204,9 +204,10 @@ class Task(models.Model):
 
     @transition(field=status, source=TaskStatus.CLAIMED, target=TaskStatus.OPEN)
     def release(self):
-        """The assignee gives the task back to its queue."""
+        """The assignee gives the task back to its queue (their snooze goes with them)."""
         self.assignee = None
         self.claimed_at = None
+        self.snoozed_until = None
 
     @transition(
         field=status,
@@ -214,9 +215,11 @@ class Task(models.Model):
         target=TaskStatus.CLAIMED,
     )
     def assign(self, user, now):
-        """The task goes to one person (delegation, escalation, substitution)."""
+        """The task goes to one person (delegation, escalation, substitution), without
+        the previous holder's snooze."""
         self.assignee = user
         self.claimed_at = now
+        self.snoozed_until = None
 
     @transition(
         field=status,
@@ -228,6 +231,7 @@ class Task(models.Model):
         self.candidate_group = group
         self.assignee = None
         self.claimed_at = None
+        self.snoozed_until = None
 
     @transition(field=status, source=TaskStatus.CLAIMED, target=TaskStatus.INFO_REQUESTED)
     def hold_for_info(self, now):

@@ -31,31 +31,45 @@ SORTS = {
 DUE_CHOICES = ("overdue", "today", "week")
 SLA_STATES = ("on_track", "at_risk", "breached")  # in the order of `sla_rank`
 
-# Fetched for the page's rows after the page is chosen (a query each), not joined: joined,
-# PostgreSQL joins every matching row before a sort that no index serves (`sort=due` on
-# 20,000 tasks: 290 ms), where the page alone needs 25 look-ups.
-_LIST_RELATED = ("instance__definition", "assignee", "candidate_group")
+# Loaded for the rows of one page only (`rows_for_page`), not joined in the list's query:
+# joined, PostgreSQL joins every matching row before a sort that no index serves
+# (`sort=due` on 20,000 tasks: 290 ms), where the page alone needs 25 look-ups.
+ROW_RELATED = ("instance__definition", "assignee", "candidate_group")
 
 
 def inbox_for(user):
     """Live tasks held by the user, or by someone absent whom they substitute. Holding a
     task is enough to see it, so the list needs no other visibility rule: it reads the
     index `task_assignee_live_order_idx` in the list's order and stops at the page."""
-    return (
-        assigned_tasks(user).prefetch_related(*_LIST_RELATED).filter(status__in=LIVE_TASK_STATUSES)
-    )
+    return assigned_tasks(user).filter(status__in=LIVE_TASK_STATUSES)
 
 
 def queue_for(user):
     """Open tasks in the user's queues (their groups or named as candidate) they may claim."""
-    return visible_tasks(user, status=TaskStatus.OPEN).prefetch_related(*_LIST_RELATED)
+    return visible_tasks(user, status=TaskStatus.OPEN)
 
 
 def done_for(user):
     """Tasks the user decided (or answered), newest first."""
-    return visible_tasks(user, decided_by=user, status=TaskStatus.COMPLETED).select_related(
-        *_LIST_RELATED
-    )
+    return visible_tasks(user, decided_by=user, status=TaskStatus.COMPLETED)
+
+
+def rows_for_page(ids):
+    """The tasks of one page of a list, in the order of `ids`, with what a row shows
+    (workflow, holder, queue) in one query. A list pages through ids only: its page is
+    then read from the index alone, and only these rows are joined."""
+    rows = Task.objects.select_related(*ROW_RELATED).only(*_ROW_FIELDS).in_bulk(ids)
+    return [rows[pk] for pk in ids if pk in rows]
+
+
+# What a row shows (templates/jinja2/tasks_inbox/task_rows.html): loading only these
+# leaves out the JSON of the tasks' forms and data and of the instances' variables,
+# which was most of the cost of building the rows.
+_ROW_FIELDS = (
+    *("title", "instance", "status", "outcome", "priority", "created_at", "completed_at"),
+    *("due_at", "at_risk_at", "paused_at", "snoozed_until", "assignee", "candidate_group"),
+    *("instance__definition__name", "assignee__username", "candidate_group__name"),
+)
 
 
 def tasks_for(user, scope):
@@ -71,14 +85,21 @@ def tasks_for(user, scope):
 NAV_COUNT_LIMIT = 1000
 
 
-def counts_for(user):
-    """The numbers in the navigation: exact below NAV_COUNT_LIMIT, else '999+'."""
-
-    def bounded(tasks):
-        count = tasks.values("pk").order_by()[:NAV_COUNT_LIMIT].count()
-        return count if count < NAV_COUNT_LIMIT else f"{NAV_COUNT_LIMIT - 1}+"
-
-    return {"mine": bounded(inbox_for(user)), "queue": bounded(queue_for(user))}
+def counts_for(user, known=None):
+    """The numbers in the navigation: how many tasks each list shows unfiltered (snoozed
+    tasks left out, as the lists do), exact below NAV_COUNT_LIMIT, else '999+'. `known`
+    takes counts the page has already made ({"mine": 12} on the unfiltered inbox)."""
+    known = known or {}
+    lists = {"mine": inbox_for, "queue": queue_for}
+    counts = {}
+    for key, tasks_of in lists.items():
+        if key in known:
+            count = known[key]
+        else:
+            tasks = filter_tasks(tasks_of(user), {})
+            count = tasks.values("pk").order_by()[:NAV_COUNT_LIMIT].count()
+        counts[key] = count if count < NAV_COUNT_LIMIT else f"{NAV_COUNT_LIMIT - 1}+"
+    return counts
 
 
 def filter_tasks(tasks, params, *, now=None):

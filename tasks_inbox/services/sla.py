@@ -305,7 +305,9 @@ def _reassign(task, target, instance, level, now):
         if task.status == TaskStatus.INFO_REQUESTED:
             return "not reassigned: a question waits for its answer"
         task.requeue(group)
-        task.save(update_fields=["status", "candidate_group", "assignee", "claimed_at"])
+        task.save(
+            update_fields=["status", "candidate_group", "assignee", "claimed_at", "snoozed_until"]
+        )
         to = f"queue {group.name}"
     else:
         people = [p for p in targets(target, task, instance) if p.pk not in excluded]
@@ -314,7 +316,7 @@ def _reassign(task, target, instance, level, now):
         if task.status == TaskStatus.INFO_REQUESTED:
             return "not reassigned: a question waits for its answer"
         task.assign(people[0], now)
-        task.save(update_fields=["status", "assignee", "claimed_at"])
+        task.save(update_fields=["status", "assignee", "claimed_at", "snoozed_until"])
         to = people[0].get_username()
         notifications.queue(NotificationKind.ASSIGNED, task, people[0])
     _event(task, AuditKind.TASK_ESCALATED, None, SYSTEM, level=level, action="reassign",

@@ -165,7 +165,7 @@ def claim_task(task_id, *, actor):
             raise TaskConflict(f"This task was already claimed by {_name(task.assignee)}.")
         label = actor_label(actor, role)
         task.claim(actor, timezone.now())
-        task.save(update_fields=["status", "assignee", "claimed_at"])
+        task.save(update_fields=["status", "assignee", "claimed_at", "snoozed_until"])
         _audit(task, AuditKind.TASK_CLAIMED, actor, label).save()
         return task
 
@@ -187,7 +187,7 @@ def release_task(task_id, *, actor):
             )
         previous = task.assignee
         task.release()
-        task.save(update_fields=["status", "assignee", "claimed_at"])
+        task.save(update_fields=["status", "assignee", "claimed_at", "snoozed_until"])
         _audit(
             task, AuditKind.TASK_RELEASED, actor, actor_label(actor, role), previous=_name(previous)
         ).save()
@@ -214,7 +214,7 @@ def delegate_task(task_id, *, actor, to, comment=""):
         label = actor_label(actor, role)
         previous = task.assignee
         task.assign(colleague, timezone.now())
-        task.save(update_fields=["status", "assignee", "claimed_at"])
+        task.save(update_fields=["status", "assignee", "claimed_at", "snoozed_until"])
         _audit(
             task,
             AuditKind.TASK_DELEGATED,

@@ -14,6 +14,8 @@ from tasks_inbox.services.errors import TaskConflict, TaskInvalid
 from tasks_inbox.services.tasks import (
     claim_task,
     complete_task,
+    delegate_task,
+    release_task,
     request_info,
     snooze_task,
 )
@@ -205,6 +207,25 @@ def test_snooze_hides_the_task_from_the_default_inbox_view(clock, users):
     clock.move_to(at(3))
     assert list(filter_tasks(inbox_for(users["bob"]), {})) == [task]
     assert AuditEvent.objects.get(kind=AuditKind.TASK_SNOOZED).data["until"] == at(3).isoformat()
+
+
+def test_a_snooze_is_the_holders_and_ends_when_the_task_changes_hands(clock, users):
+    from tasks_inbox.selectors.tasks import filter_tasks, inbox_for, queue_for
+
+    approval_workflow()
+    start("approval", users["alice"])
+    task = task_of()
+    claim_task(task.pk, actor=users["bob"])
+    snooze_task(task.pk, actor=users["bob"], until=at(3))
+    release_task(task.pk, actor=users["bob"])
+    # Back in the queue, the task is there for carol to take, not hidden until bob's time.
+    assert list(filter_tasks(queue_for(users["carol"]), {})) == [task]
+    claim_task(task.pk, actor=users["carol"])
+    snooze_task(task.pk, actor=users["carol"], until=at(3))
+    delegate_task(task.pk, actor=users["carol"], to=users["bob"])
+    assert list(filter_tasks(inbox_for(users["bob"]), {})) == [task]
+    task.refresh_from_db()
+    assert task.snoozed_until is None
 
 
 def test_only_the_holder_snoozes(clock, users):

@@ -1,6 +1,8 @@
 """The task page and the actions on it: who may, the happy path, and errors shown as
 people should see them (a message on the page, never an error page)."""
 
+from html import unescape
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -163,8 +165,8 @@ def test_request_information_and_answer(login, task, users):
 def test_request_information_errors_stay_on_the_page(login, task):
     response = login("bob").post(url("request-info", task), {"question": "", "to": "nobody"})
     assert response.status_code == 400
-    html = response.content.decode()
-    assert "Write your question." in html and "There is no user &#x27;nobody&#x27;." in html
+    text = unescape(response.content.decode())
+    assert "Write your question." in text and "There is no user 'nobody'." in text
 
 
 def test_delegate_to_a_colleague(login, task, users):
