@@ -72,6 +72,11 @@ class Instance(models.Model):
         indexes = [
             models.Index(fields=["definition", "status"], name="instance_def_status_idx"),
             models.Index(fields=["status", "-started_at"], name="instance_status_started_idx"),
+            # The instances a person started, in the lists' order (the API list and the
+            # inbox's "My requests"): a page reads its rows and stops (BENCHMARKS.md).
+            models.Index(
+                fields=["started_by", "-started_at", "-id"], name="instance_started_by_order_idx"
+            ),
         ]
 
     def __str__(self):

@@ -18,7 +18,7 @@ from tasks_inbox.models import (
 from tasks_inbox.services.errors import TaskNotFound
 from tasks_inbox.services.sla import sla_rank
 
-from .access import assigned_tasks, role_for, visible_tasks
+from .access import assigned_tasks, role_for, visible_task_ids, visible_tasks
 
 SCOPES = ("mine", "queue", "done")
 SORTS = {
@@ -90,20 +90,23 @@ def counts_for(user, known=None):
     tasks left out, as the lists do), exact below NAV_COUNT_LIMIT, else '999+'. `known`
     takes counts the page has already made ({"mine": 12} on the unfiltered inbox)."""
     known = known or {}
-    lists = {"mine": inbox_for, "queue": queue_for}
+    lists = {
+        "mine": lambda: filter_tasks(inbox_for(user), {}).values("pk"),
+        # The ids of the visible open tasks, counted as they come from their indexes:
+        # the queue has no snoozed tasks (a snooze ends when its holder lets go).
+        "queue": lambda: visible_task_ids(user, status=TaskStatus.OPEN),
+    }
     counts = {}
-    for key, tasks_of in lists.items():
-        if key in known:
-            count = known[key]
-        else:
-            tasks = filter_tasks(tasks_of(user), {})
-            count = tasks.values("pk").order_by()[:NAV_COUNT_LIMIT].count()
+    for key, ids in lists.items():
+        count = known[key] if key in known else ids().order_by()[:NAV_COUNT_LIMIT].count()
         counts[key] = count if count < NAV_COUNT_LIMIT else f"{NAV_COUNT_LIMIT - 1}+"
     return counts
 
 
-def filter_tasks(tasks, params, *, now=None):
-    """Apply the inbox filters: workflow (key), priority (name), due, q (free text), sort."""
+def filter_tasks(tasks, params, *, now=None, snoozable=True):
+    """Apply the inbox filters: workflow (key), priority (name), due, q (free text), sort.
+    `snoozable=False` for lists that hold no snoozed task (the queue, done: a snooze is
+    the holder's and ends when they let go), which then skip that condition."""
     now = now or timezone.now()
     workflow = params.get("workflow")
     if workflow:
@@ -132,7 +135,10 @@ def filter_tasks(tasks, params, *, now=None):
         tasks = tasks.filter(match)
     snoozed = Q(snoozed_until__gt=now, status__in=LIVE_TASK_STATUSES)
     # Snoozed tasks are hidden unless asked for (`snoozed=1` lists only them).
-    tasks = tasks.filter(snoozed) if params.get("snoozed") == "1" else tasks.exclude(snoozed)
+    if params.get("snoozed") == "1":
+        tasks = tasks.filter(snoozed) if snoozable else tasks.none()
+    elif snoozable:
+        tasks = tasks.exclude(snoozed)
     sla = params.get("sla")
     if sla in SLA_STATES:
         tasks = tasks.annotate(sla_rank=sla_rank()).filter(sla_rank=SLA_STATES.index(sla))

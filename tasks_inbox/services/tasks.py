@@ -430,7 +430,7 @@ def request_info(task_id, *, actor, question, to=None):
         if task.status == TaskStatus.OPEN:
             task.claim(actor, now)
         task.hold_for_info(now)
-        task.save(update_fields=["status", "assignee", "claimed_at", "paused_at"])
+        task.save(update_fields=["status", "assignee", "claimed_at", "snoozed_until", "paused_at"])
         _audit(task, AuditKind.SLA_PAUSED, actor, label, reason="a question waits").save()
         info = Task.objects.create(
             step_run=run,

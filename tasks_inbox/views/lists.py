@@ -68,7 +68,7 @@ class TaskListView(LoginRequiredMixin, View):
         user = request.user
         filters = TaskFilterForm(request.GET or None, workflows=workflows_for(user))
         params = filters.params()
-        tasks = filter_tasks(tasks_for(user, self.scope), params)
+        tasks = filter_tasks(tasks_for(user, self.scope), params, snoozable=self.scope == "mine")
         ids = tasks.values_list("pk", flat=True)
         page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
         page.object_list = rows_for_page(list(page.object_list))

@@ -204,9 +204,9 @@ def test_list_queries_do_not_grow_with_the_page(
     for n in range(size):
         start_order(alice, f"A-{n}")
 
-    # alice's model permissions (user, group), the count, the page (workflow, version and
-    # starter joined), the live step runs
-    with django_assert_max_num_queries(5):
+    # alice's model permissions (user, group), the workflows granted to her, the count,
+    # the page (workflow, version and starter joined), the live step runs
+    with django_assert_max_num_queries(6):
         response = api.get(INSTANCES)
 
     assert len(response.json()["results"]) == size
