@@ -9,6 +9,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from orchestrate.jinja2 import FORM_RENDERER
 from tasks_inbox.models import Priority, Profile, SlaState, TaskKind
@@ -228,6 +230,33 @@ class RequestInfoForm(ServiceErrorsMixin, InboxForm):
         super().__init__(*args, **kwargs)
 
 
+class LongSelect(forms.Select):
+    """A select of many options (the delegate list has one per member of the queue), with
+    the markup of `forms.Select` but written here instead of by a template per option:
+    a hundred options took 5 ms in Jinja2 and 10 ms in Django templates, this 0.5 ms
+    (bench/inbox.py, the task page). Every value is escaped. No option groups."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = self.build_attrs(self.attrs, attrs)
+        chosen = self.format_value(value)
+        options = []
+        for option_value, label in self.choices:
+            selected = " selected" if str(option_value) in chosen else ""
+            if selected:
+                chosen = ()  # the first match only, as the widget does
+            options.append(
+                f'\n  <option value="{escape(option_value)}"{selected}>{escape(label)}</option>'
+            )
+        # True stands alone, False and None are left out, as the widget's attrs template.
+        attributes = "".join(
+            f" {key}" if item is True else f' {key}="{escape(item)}"'
+            for key, item in attrs.items()
+            if item is not False and item is not None
+        )
+        html = f'<select name="{escape(name)}"{attributes}>{"".join(options)}\n</select>'
+        return mark_safe(html)  # noqa: S308 (every value escaped above)
+
+
 def colleagues_for(task, user):
     """Whom `user` can hand the task to: active members of its queue (or everybody
     active), minus the excluded, themselves and the current holder."""
@@ -239,12 +268,13 @@ def colleagues_for(task, user):
         people.exclude(pk__in=excluded)
         .exclude(pk=user.pk)
         .exclude(pk=task.assignee_id or 0)
+        .only("username", "first_name", "last_name")
         .order_by("username")
     )
 
 
 class DelegateForm(ServiceErrorsMixin, InboxForm):
-    to = forms.CharField(label="Delegate to", required=False, widget=forms.Select)
+    to = forms.CharField(label="Delegate to", required=False, widget=LongSelect)
     comment = forms.CharField(
         label="Note (optional)", required=False, max_length=TEXT_MAX, widget=_textarea(2)
     )

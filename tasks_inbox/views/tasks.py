@@ -142,7 +142,7 @@ CHANNELS = {"email": " (by e-mail)", "bulk": " (several at once)", "api": " (thr
 def timeline_entries(task):
     """The task's timeline as {at, actor, text}, oldest first."""
     entries = []
-    for event in timeline_for(task):
+    for event in timeline_for(task, kinds=list(TIMELINE)):
         phrase = TIMELINE.get(event.kind)
         if phrase is None:
             continue

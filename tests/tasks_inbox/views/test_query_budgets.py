@@ -92,3 +92,31 @@ def test_the_navigation_stops_counting_at_the_limit(client, users, tasks, monkey
     monkeypatch.setattr("tasks_inbox.selectors.tasks.NAV_COUNT_LIMIT", 5)
     html = client.get(reverse("inbox:counts")).content.decode()
     assert ">4<" in html and "2+" not in html
+
+
+# The task page: session and user, the task, whether the user is excluded, the people
+# named on it, the conversation, the timeline and the colleagues to delegate to; the
+# full page adds the navigation (its counts and the reports permission).
+TASK_PANE_QUERIES = 8
+TASK_PAGE_QUERIES = 15
+
+
+@pytest.mark.parametrize("comments", (1, 10))
+def test_the_task_page_costs_the_same_queries_for_1_or_10_comments(
+    client, broker, users, comments, django_assert_max_num_queries
+):
+    approval_workflow()
+    start("approval", users["alice"])
+    task = Task.objects.get()
+    claim_task(task.pk, actor=users["bob"])
+    client.force_login(users["bob"])
+    page = reverse("inbox:task", args=[task.pk])
+    for n in range(comments):
+        client.post(reverse("inbox:comment", args=[task.pk]), {"text": f"note {n}"})
+    with django_assert_max_num_queries(TASK_PANE_QUERIES):
+        pane = client.get(page, headers={"HX-Request": "true"}).content.decode()
+    with django_assert_max_num_queries(TASK_PAGE_QUERIES):
+        html = client.get(page).content.decode()
+    for shown in (pane, html):
+        assert f"note {comments - 1}" in shown and "commented" in shown
+        assert 'value="carol"' in shown and "Release" in shown
