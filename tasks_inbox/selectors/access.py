@@ -131,8 +131,9 @@ def _granted_ids(user):
     return _remembered(("granted", user.pk), read)
 
 
-def _visible_ids(user, where):
-    """Ids of the tasks `user` sees that match `where`, as a UNION with one arm per rule.
+def _visible_arms(user, where):
+    """The tasks `user` sees that match `where`, one queryset per rule; their UNION
+    (`_visible_ids`) is what the user sees.
 
     Each arm filters on one indexed column with `where` pushed into it, so PostgreSQL
     reads only the rows of that rule (the queue: the open tasks of the user's groups, by
@@ -154,8 +155,25 @@ def _visible_ids(user, where):
     if granted:
         arms.append(Q(pk__in=granted))
     tasks = Task.objects.filter(**where).exclude(pk__in=_excluded(user)).order_by()
-    first, *rest = (tasks.filter(arm).values("pk") for arm in arms)
+    return [tasks.filter(arm) for arm in arms]
+
+
+def _visible_ids(user, where):
+    first, *rest = (arm.values("pk") for arm in _visible_arms(user, where))
     return first.union(*rest)
+
+
+def visible_arms(user, **where):
+    """The tasks `user` may see among those matching `where`, as one queryset per rule
+    (their union, without duplicates, is `visible_tasks`): for a list that filters, sorts
+    and pages each rule's rows in its own index and merges them (`UnionIds`)."""
+    if not user.is_authenticated or not user.is_active:
+        return []
+    if user.is_superuser:
+        return [Task.objects.filter(**where)]
+    if _has_global_task_perm(user):
+        return [Task.objects.filter(**where).exclude(pk__in=_excluded(user))]
+    return _visible_arms(user, where)
 
 
 def visible_task_ids(user, **where):

@@ -4,7 +4,9 @@ may see (`access.visible_tasks`), with their joins chosen on purpose."""
 import datetime
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Exists, F, OuterRef, Prefetch, Q
+from django.db.models.query import EmptyQuerySet
 from django.utils import timezone
 
 from orchestrate.models import AuditEvent, Instance, InstanceStatus, WorkflowDefinition
@@ -19,7 +21,7 @@ from tasks_inbox.models import (
 from tasks_inbox.services.errors import TaskNotFound
 from tasks_inbox.services.sla import sla_rank
 
-from .access import assigned_tasks, role_for, visible_task_ids, visible_tasks
+from .access import assigned_tasks, role_for, visible_arms, visible_task_ids, visible_tasks
 
 SCOPES = ("mine", "queue", "done")
 SORTS = {
@@ -63,6 +65,7 @@ def rows_for_page(ids):
     related models of 25 rows was most of the cost of the rows."""
     rows = (
         Task.objects.only(*_ROW_FIELDS)
+        .order_by()
         .annotate(
             workflow_name=F("instance__definition__name"),
             holder_name=F("assignee__username"),
@@ -79,6 +82,70 @@ _ROW_FIELDS = (
     *("title", "instance", "status", "outcome", "priority", "created_at", "completed_at"),
     *("due_at", "at_risk_at", "paused_at", "snoozed_until", "assignee", "candidate_group"),
 )
+
+
+class UnionIds:
+    """The ids of a list whose tasks are the union of several querysets (the queue and
+    done lists: one per visibility rule, see `access.visible_arms`), each filtered and
+    ordered alike, for a `Paginator`. It counts the union itself, and takes a page by
+    cutting each queryset at the page's end in its own order (an index read that stops)
+    and sorting only those rows: `id IN (UNION ...) ORDER BY ... LIMIT` fetched every
+    row of the union by key to sort them (2,000 open tasks of a group queue: 13 ms)."""
+
+    def __init__(self, arms, ordering):
+        # A rule that can match nothing (no groups) is left out: `union` would drop it
+        # itself, and could hand back a lone part already cut to the page.
+        self.arms = [arm for arm in arms if not isinstance(arm, EmptyQuerySet)]
+        self.ordering = [field.replace("pk", "id") for field in ordering]
+
+    def count(self):
+        if not self.arms:
+            return 0
+        first, *rest = (arm.order_by().values("pk") for arm in self.arms)
+        return first.union(*rest).count() if rest else first.count()
+
+    def __getitem__(self, page):
+        if not self.arms or page.stop <= page.start:  # an empty list's page 1: [0:0]
+            return []
+        keys = (field.lstrip("-") for field in self.ordering)
+        columns = ["id", *dict.fromkeys(key for key in keys if key != "id")]
+        if len(self.arms) == 1:
+            return list(self.arms[0].order_by(*self.ordering).values_list("id", flat=True)[page])
+        parts = (arm.values_list(*columns) for arm in self.arms)
+        if connection.features.supports_slicing_ordering_in_compound:  # not SQLite
+            parts = (part.order_by(*self.ordering)[: page.stop] for part in parts)
+        else:
+            parts = (part.order_by() for part in parts)
+        first, *rest = parts
+        rows = first.union(*rest).order_by(*self.ordering)[page]
+        return [row[0] for row in rows]
+
+
+# Where the visible rules meet each list, and the list's order without a `sort`.
+_UNION_LISTS = {
+    "queue": ({"status": TaskStatus.OPEN}, ("-created_at", "-id")),
+    "done": ({"status": TaskStatus.COMPLETED}, ("-completed_at", "-id")),
+}
+
+
+def list_ids(user, scope, params):
+    """The ids of the tasks of a list (`scope`) with its filters and sort (`params`), in
+    order, for a `Paginator`. The queue and done lists page the union of their
+    visibility rules (`UnionIds`), unless the sort is an expression (SLA)."""
+    if scope not in _UNION_LISTS:
+        return filter_tasks(inbox_for(user), params).values_list("pk", flat=True)
+    where, default = _UNION_LISTS[scope]
+    if scope == "done":
+        where = {**where, "decided_by": user}
+    arms = [
+        filter_tasks(arm.order_by(*default), params, snoozable=False)
+        for arm in visible_arms(user, **where)
+    ]
+    ordering = arms[0].query.order_by if arms else ()
+    if not arms or not all(isinstance(field, str) for field in ordering):
+        tasks = filter_tasks(tasks_for(user, scope), params, snoozable=False)
+        return tasks.values_list("pk", flat=True)
+    return UnionIds(arms, ordering)
 
 
 def tasks_for(user, scope):

@@ -17,11 +17,10 @@ from django.views import View
 from tasks_inbox.forms import BulkDecisionForm, SavedViewForm, TaskFilterForm
 from tasks_inbox.selectors.tasks import (
     counts_for,
-    filter_tasks,
+    list_ids,
     rows_for_page,
     saved_views_for,
     task_for_user,
-    tasks_for,
     workflows_for,
 )
 from tasks_inbox.services.errors import TaskNotFound
@@ -68,8 +67,7 @@ class TaskListView(LoginRequiredMixin, View):
         user = request.user
         filters = TaskFilterForm(request.GET or None, workflows=workflows_for(user))
         params = filters.params()
-        tasks = filter_tasks(tasks_for(user, self.scope), params, snoozable=self.scope == "mine")
-        ids = tasks.values_list("pk", flat=True)
+        ids = list_ids(user, self.scope, params)
         page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
         page.object_list = rows_for_page(list(page.object_list))
         # The list as it is shown (filters and page), to come back to after an action.

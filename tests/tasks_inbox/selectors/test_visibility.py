@@ -104,3 +104,45 @@ def test_my_requests_show_who_holds_each_task_now(users):
     assert request == instance
     assert [t.assignee for t in request.live_tasks] == [users["carol"]]
     assert list(requests_for(users["bob"])) == []
+
+
+@pytest.mark.parametrize("sort", [None, "due", "-due", "priority", "age", "-age", "sla"])
+def test_the_queue_and_done_pages_list_each_visible_task_once_in_order(users, sort):
+    """The queue and done lists page the union of the visibility rules (`UnionIds`):
+    page by page they hold what the plain query holds, in the same order, and count it."""
+    from django.core.paginator import Paginator
+
+    from tasks_inbox.selectors.tasks import list_ids, tasks_for
+
+    approval_workflow(key="board", assign={"group": "directors"})
+    mine = [start("approval", users["alice"]) for _ in range(7)]
+    board = [start("board", users["alice"]) for _ in range(4)]
+    bob = users["bob"]
+    tasks = {i.pk: Task.objects.get(instance=i) for i in [*mine, *board]}
+    by_instance = [tasks[i.pk] for i in [*mine, *board]]
+    # Rules overlap: bob is a candidate of his own group's task and of a board task, and
+    # granted another board task; priorities and due times differ.
+    by_instance[0].candidate_users.add(bob)
+    by_instance[7].candidate_users.add(bob)
+    assign_perm("tasks_inbox.view_task", bob, by_instance[8])
+    for n, task in enumerate(by_instance):
+        Task.objects.filter(pk=task.pk).update(priority=(10, 20, 30)[n % 3])
+    Task.objects.filter(pk=by_instance[2].pk).update(due_at=None)
+    for task in by_instance[3:5]:
+        claim_task(task.pk, actor=bob)
+        complete_task(task.pk, actor=bob, outcome="approve")
+    params = {"sort": sort} if sort else {}
+    for scope in ("queue", "done"):
+        expected = list(
+            filter_tasks(tasks_for(bob, scope), params, snoozable=False).values_list(
+                "pk", flat=True
+            )
+        )
+        paginator = Paginator(list_ids(bob, scope, params), 3)
+        shown = [pk for number in paginator.page_range for pk in paginator.page(number)]
+        assert paginator.count == len(expected)
+        assert shown == expected
+    assert len(expected) == 2  # done: the two bob decided
+    queue = list(list_ids(bob, "queue", params)[0:100])
+    # His group's open tasks, and the board's task naming him and the one granted to him.
+    assert sorted(queue) == sorted(by_instance[n].pk for n in (0, 1, 2, 5, 6, 7, 8))
