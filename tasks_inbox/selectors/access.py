@@ -74,18 +74,29 @@ def absent_principals(user, day=None):
     return _remembered(("absent", user.pk, day), read)
 
 
-def _people_and_groups(user):
-    """The user and the absent people they substitute, and all their groups' ids."""
+def _memberships(user):
+    """{person id: their group ids} of the user and the absent people they substitute."""
     people = [user.pk, *absent_principals(user)]
 
     def read():
-        return list(
-            User.groups.through.objects.filter(user_id__in=people).values_list(
-                "group_id", flat=True
-            )
-        )
+        groups = {person: [] for person in people}
+        rows = User.groups.through.objects.filter(user_id__in=people)
+        for person, group in rows.values_list("user_id", "group_id"):
+            groups[person].append(group)
+        return groups
 
-    return people, _remembered(("groups", user.pk), read)
+    return _remembered(("groups", user.pk), read)
+
+
+def group_ids_of(user):
+    """Ids of the user's own groups (read once per page view, see `_memo`)."""
+    return _memberships(user)[user.pk]
+
+
+def _people_and_groups(user):
+    """The user and the absent people they substitute, and all their groups' ids."""
+    memberships = _memberships(user)
+    return list(memberships), [group for groups in memberships.values() for group in groups]
 
 
 def _excluded(user):

@@ -21,7 +21,14 @@ from tasks_inbox.models import (
 from tasks_inbox.services.errors import TaskNotFound
 from tasks_inbox.services.sla import sla_rank
 
-from .access import assigned_tasks, role_for, visible_arms, visible_task_ids, visible_tasks
+from .access import (
+    assigned_tasks,
+    group_ids_of,
+    role_for,
+    visible_arms,
+    visible_task_ids,
+    visible_tasks,
+)
 
 SCOPES = ("mine", "queue", "done")
 SORTS = {
@@ -356,8 +363,5 @@ def can_withdraw(instance):
 
 def saved_views_for(user):
     """The user's own views and those shared with their groups."""
-    return (
-        SavedView.objects.filter(Q(owner=user) | Q(shared_with__in=user.groups.all()))
-        .select_related("owner", "shared_with")
-        .distinct()
-    )
+    shared = Q(shared_with__in=group_ids_of(user))
+    return SavedView.objects.filter(Q(owner=user) | shared).select_related("owner", "shared_with")

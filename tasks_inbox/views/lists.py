@@ -15,6 +15,7 @@ from django.utils.timesince import timesince
 from django.views import View
 
 from tasks_inbox.forms import BulkDecisionForm, SavedViewForm, TaskFilterForm
+from tasks_inbox.selectors.access import group_ids_of
 from tasks_inbox.selectors.tasks import (
     counts_for,
     list_ids,
@@ -100,6 +101,8 @@ class TaskListView(LoginRequiredMixin, View):
                 initial={"scope": self.scope, "next": url_with(request.path, params), **params},
             ),
             "bulk": self.scope != "done",
+            # A view can be shared with a group of the user's, if they have one.
+            "can_share": bool(group_ids_of(user)),
         }
         context["rows"] = _render_rows(page, context["bulk"], self.scope, user)
         if not params and self.scope in ("mine", "queue"):
