@@ -15,6 +15,7 @@ of them), 28 % are claimed by the other people and the rest (60 %) are decided.
 Then it requests, as the hot user through Django's test client (the whole stack:
 middleware, session, templates), `/inbox/` (three sorts and the last page), `/inbox/queue/`,
 a task page, the list with a task open beside it, the API task and instance lists, and
+the task pane as htmx loads it, and
 `--repeat` task completions (POST, through the engine to the end of the instance); and
 prints one JSON line per page: p50/p95/max milliseconds and the statements of one request.
 `--explain` adds the `EXPLAIN ANALYZE` of the slowest statement of each page.
@@ -278,14 +279,14 @@ def report(name, timings, statements, *, show_plan):
         emit("plan", page=name, plan=explain(slowest[0], slowest[1]))
 
 
-def measure(client, name, url, repeat, *, show_plan, expect=200):
+def measure(client, name, url, repeat, *, show_plan, expect=200, headers=None):
     for _ in range(3):  # warm the caches (templates, graph, plans)
-        client.get(url)
+        client.get(url, headers=headers)
     timings = []
     for _ in range(repeat):
         with counting() as statements:
             started = time.perf_counter()
-            response = client.get(url)
+            response = client.get(url, headers=headers)
             timings.append(time.perf_counter() - started)
         if response.status_code != expect:
             sys.exit(f"{url}: {response.status_code}")
@@ -371,6 +372,15 @@ def main():
     ]
     for name, url in pages:
         measure(client, name, url, repeat, show_plan=args.explain)
+    # What a click on a row asks for: the task's pane alone, swapped in by htmx.
+    measure(
+        client,
+        "task pane (htmx, a click on a row)",
+        f"/inbox/tasks/{task_id}/",
+        repeat,
+        show_plan=args.explain,
+        headers={"HX-Request": "true"},
+    )
     measure_completions(client, user, repeat, show_plan=args.explain)
     measure_sweep()
 
