@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 from django.views import View
 
+from orchestrate.jinja2 import date_context
 from tasks_inbox.forms import BulkDecisionForm, SavedViewForm, TaskFilterForm
 from tasks_inbox.selectors.access import group_ids_of
 from tasks_inbox.selectors.tasks import (
@@ -55,6 +56,7 @@ def _render_rows(page, bulk, scope, user):
     """The list's rows, by the Jinja2 engine (autoescaped like every template; the rows
     were most of the page's rendering time in the Django template language)."""
     context = {"tasks": page.object_list, "bulk": bulk, "scope": scope, "user_id": user.pk}
+    context.update(date_context())
     return mark_safe(render_to_string("tasks_inbox/task_rows.html", context, using="jinja2"))  # noqa: S308
 
 

@@ -3,10 +3,10 @@
 import datetime
 
 import pytest
-from django.template import defaultfilters
+from django.template import defaultfilters, engines
 from django.utils import timezone, translation
 
-from orchestrate.jinja2 import _STRFTIME, _date
+from orchestrate.jinja2 import _STRFTIME, date_context
 
 # Every month and weekday, one- and two-digit days and hours, around midnight UTC.
 MOMENTS = [
@@ -16,21 +16,36 @@ MOMENTS = [
 ]
 
 
+def jinja_date(moment, fmt, **context):
+    template = engines["jinja2"].from_string("{{ moment|date(fmt) }}")
+    return template.render({"moment": moment, "fmt": fmt, **context})
+
+
+def django_date(moment, fmt):
+    # As the Django template language shows it: in the current time zone, escaped.
+    return (
+        engines["django"]
+        .from_string("{{ moment|date:fmt }}")
+        .render({"moment": moment, "fmt": fmt})
+    )
+
+
 @pytest.mark.parametrize("fmt", [*_STRFTIME, "c", "N j, Y"])
-def test_each_format_reads_as_djangos_date_filter(fmt):
+@pytest.mark.parametrize("given", [True, False], ids=["zone given", "zone asked"])
+def test_each_format_reads_as_djangos_date_filter(fmt, given):
     for zone in ("UTC", "Europe/Berlin", "America/New_York"):
         with timezone.override(zone):
+            context = date_context() if given else {}
             for moment in MOMENTS:
-                expected = defaultfilters.date(timezone.localtime(moment), fmt)
-                assert _date(moment, fmt) == expected
+                assert jinja_date(moment, fmt, **context) == django_date(moment, fmt)
 
 
 def test_another_language_gets_djangos_translated_names():
     moment = datetime.datetime(2026, 3, 2, 8, 0, tzinfo=datetime.UTC)
     with translation.override("de"):
-        assert _date(moment, "j M") == defaultfilters.date(timezone.localtime(moment), "j M")
-        assert _date(moment, "j M") == "2 Mär"
+        assert jinja_date(moment, "j M", **date_context()) == "2 Mär"
+        assert jinja_date(moment, "j M") == defaultfilters.date(timezone.localtime(moment), "j M")
 
 
 def test_no_date_is_empty():
-    assert _date(None, "j M") == ""
+    assert jinja_date(None, "j M") == ""
