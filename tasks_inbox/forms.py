@@ -407,10 +407,14 @@ class SavedViewForm(ServiceErrorsMixin, InboxForm):
     scope = forms.CharField(required=False, widget=forms.HiddenInput)
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, user, *args, **kwargs):
+    def __init__(self, user, *args, groups=None, **kwargs):
+        """`groups`: the user's (id, name) if already read (the list pages have them), so
+        showing the choice costs no query; the queryset still checks what is sent."""
         kwargs.setdefault("auto_id", "view-%s")
         super().__init__(*args, **kwargs)
         self.fields["shared_with"].queryset = user.groups.order_by("name")
+        if groups is not None:
+            self.fields["shared_with"].widget.choices = [("", "Only me"), *groups]
         for name in VIEW_PARAMS:
             self.fields[name] = forms.CharField(
                 required=False, max_length=200, widget=forms.HiddenInput

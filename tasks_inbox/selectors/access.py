@@ -75,28 +75,34 @@ def absent_principals(user, day=None):
 
 
 def _memberships(user):
-    """{person id: their group ids} of the user and the absent people they substitute."""
+    """{person id: [(group id, group name)...] by name} of the user and the absent people
+    they substitute."""
     people = [user.pk, *absent_principals(user)]
 
     def read():
         groups = {person: [] for person in people}
-        rows = User.groups.through.objects.filter(user_id__in=people)
-        for person, group in rows.values_list("user_id", "group_id"):
-            groups[person].append(group)
+        rows = User.groups.through.objects.filter(user_id__in=people).order_by("group__name")
+        for person, group, name in rows.values_list("user_id", "group_id", "group__name"):
+            groups[person].append((group, name))
         return groups
 
     return _remembered(("groups", user.pk), read)
 
 
-def group_ids_of(user):
-    """Ids of the user's own groups (read once per page view, see `_memo`)."""
+def groups_of(user):
+    """(id, name) of the user's own groups, by name (read once per page view, `_memo`)."""
     return _memberships(user)[user.pk]
+
+
+def group_ids_of(user):
+    """Ids of the user's own groups."""
+    return [group for group, _name in groups_of(user)]
 
 
 def _people_and_groups(user):
     """The user and the absent people they substitute, and all their groups' ids."""
     memberships = _memberships(user)
-    return list(memberships), [group for groups in memberships.values() for group in groups]
+    return list(memberships), [group for groups in memberships.values() for group, _ in groups]
 
 
 def _excluded(user):

@@ -16,7 +16,7 @@ from django.views import View
 
 from orchestrate.jinja2 import date_context
 from tasks_inbox.forms import BulkDecisionForm, SavedViewForm, TaskFilterForm
-from tasks_inbox.selectors.access import group_ids_of
+from tasks_inbox.selectors.access import groups_of
 from tasks_inbox.selectors.tasks import (
     counts_for,
     list_ids,
@@ -101,10 +101,11 @@ class TaskListView(LoginRequiredMixin, View):
             "save_view_form": SavedViewForm(
                 user,
                 initial={"scope": self.scope, "next": url_with(request.path, params), **params},
+                groups=groups_of(user),
             ),
             "bulk": self.scope != "done",
             # A view can be shared with a group of the user's, if they have one.
-            "can_share": bool(group_ids_of(user)),
+            "can_share": bool(groups_of(user)),
         }
         context["rows"] = _render_rows(page, context["bulk"], self.scope, user)
         if not params and self.scope in ("mine", "queue"):

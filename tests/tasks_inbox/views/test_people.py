@@ -99,6 +99,21 @@ def test_a_shared_view_is_listed_for_the_group_but_only_the_owner_deletes_it(log
     assert "Team queue" not in login("dave").get(reverse("inbox:mine")).content.decode()
 
 
+def test_the_save_form_offers_ones_own_groups_to_share_with(login, users):
+    users["bob"].groups.add(users["dave"].groups.get())  # managers and directors
+    html = login("bob").get(reverse("inbox:mine")).content.decode()
+    select = html[
+        html.index('name="shared_with"') : html.index("</select>", html.index('name="shared_with"'))
+    ]
+    groups = {group.name: group.pk for group in users["bob"].groups.all()}
+    assert '<option value="" selected>Only me</option>' in select
+    assert select.index(f'value="{groups["directors"]}"') < select.index(
+        f'value="{groups["managers"]}"'
+    )
+    # Someone in no group has nobody to share with: no such field.
+    assert 'name="shared_with"' not in login("alice").get(reverse("inbox:mine")).content.decode()
+
+
 def test_a_view_cannot_be_shared_with_a_group_one_is_not_in(login, users):
     directors = users["dave"].groups.get()
     response = login("bob").post(
