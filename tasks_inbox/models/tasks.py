@@ -159,6 +159,14 @@ class Task(models.Model):
                 name="task_group_open_order_idx",
                 condition=Q(status="open"),
             ),
+            # The queue by due date: its group's rule reads its page in order and stops
+            # (`UnionIds`); without it PostgreSQL walked every live task by due date
+            # looking for the group's (121,271 rows, 88 ms; BENCHMARKS.md).
+            models.Index(
+                fields=["candidate_group", "due_at", "-priority", "created_at", "id"],
+                name="task_group_open_due_idx",
+                condition=Q(status="open"),
+            ),
             # The inbox's two other sorts (`SORTS` in tasks_inbox/selectors/tasks.py),
             # column for column with their ORDER BY, directions and NULLs included
             # (ASC puts NULL due dates last, DESC puts them first, as in the index): a
