@@ -59,6 +59,8 @@ SORT_CHOICES = [
 class TaskFilterForm(InboxForm):
     """The filters of a task list (GET). Unknown values are dropped, never an error page."""
 
+    template_name = "tasks_inbox/form_fields.html"  # `{{ filters }}`: each field's group
+
     q = forms.CharField(
         label="Search",
         required=False,

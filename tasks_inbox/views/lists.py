@@ -52,6 +52,13 @@ LISTS = {
 }
 
 
+def _task_url():
+    """A function of a task id giving its page's URL, for a list's rows: one `reverse()`
+    for the list rather than one per row (2 ms of a page of 25)."""
+    marker = "2147483647"  # no task has this id on the page; only it is replaced
+    return reverse("inbox:task", args=[marker]).replace(marker, "{}").format
+
+
 def _render_rows(page, bulk, scope, user):
     """The list's rows, by the Jinja2 engine (autoescaped like every template; the rows
     were most of the page's rendering time in the Django template language)."""
@@ -77,9 +84,10 @@ class TaskListView(LoginRequiredMixin, View):
         shown = {**params, **({"page": page.number} if page.number > 1 else {})}
         selected_id = request.GET.get("task", "")
         now = timezone.now()
+        task_url = _task_url()
         for task in page:
             task.list_url = url_with(request.path, {**shown, "task": task.pk})
-            task.page_url = reverse("inbox:task", args=[task.pk])
+            task.page_url = task_url(task.pk)
             task.hx_url = f"{task.page_url}?next={quote(task.list_url, safe='')}"
             task.is_selected = str(task.pk) == selected_id
             task.age = timesince(task.created_at, depth=1)
