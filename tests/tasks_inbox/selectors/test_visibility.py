@@ -146,3 +146,37 @@ def test_the_queue_and_done_pages_list_each_visible_task_once_in_order(users, so
     queue = list(list_ids(bob, "queue", params)[0:100])
     # His group's open tasks, and the board's task naming him and the one granted to him.
     assert sorted(queue) == sorted(by_instance[n].pk for n in (0, 1, 2, 5, 6, 7, 8))
+
+
+@pytest.mark.parametrize("sort", [None, "due", "-due", "priority", "age", "sla"])
+def test_a_substitutes_inbox_pages_both_peoples_tasks_in_order(users, sort):
+    """Standing in for carol, bob's inbox holds his tasks and hers: paged one person at a
+    time in their own index and merged (`UnionIds`), as the plain query lists them."""
+    import datetime
+
+    from django.core.paginator import Paginator
+    from django.utils import timezone
+
+    from tasks_inbox.models import Profile
+    from tasks_inbox.selectors.tasks import list_ids
+
+    bob, carol = users["bob"], users["carol"]
+    tasks = [Task.objects.get(instance=start("approval", users["alice"])) for _ in range(9)]
+    for n, task in enumerate(tasks):
+        claim_task(task.pk, actor=(bob, carol)[n % 2])
+        Task.objects.filter(pk=task.pk).update(priority=(10, 20, 30)[n % 3])
+    Task.objects.filter(pk=tasks[4].pk).update(due_at=None)
+    today = timezone.localdate()
+    Profile.objects.create(
+        user=carol,
+        absent_from=today - datetime.timedelta(days=1),
+        absent_until=today + datetime.timedelta(days=1),
+        substitute=bob,
+    )
+    params = {"sort": sort} if sort else {}
+    expected = list(filter_tasks(inbox_for(bob), params).values_list("pk", flat=True))
+    paginator = Paginator(list_ids(bob, "mine", params), 2)
+    shown = [pk for number in paginator.page_range for pk in paginator.page(number)]
+    assert paginator.count == 9
+    assert shown == expected
+    assert sorted(shown) == sorted(task.pk for task in tasks)
