@@ -2,14 +2,34 @@
 under a name containing `bench`, since they load millions of rows and `--reset` drops
 it), and counting the statements a piece of work sends."""
 
+import os
 import sys
 import time
 from contextlib import contextmanager
 
+import django
 import psycopg
 from django.conf import settings
 from django.db import connection
 from psycopg import sql
+
+
+def setup_django(database):
+    """Point Django at the bench's PostgreSQL `database` and set it up. The defaults are
+    set before Django reads `.env`, so a DATABASE_URL there (the dev database) never
+    applies. Without DEBUG Django keeps no log of every query (`counting` is ours), and
+    mail goes nowhere. Not `setup_test_environment()`: it instruments every template
+    render (a copy of the context per template), which production does not do."""
+    defaults = {
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/14",
+        "DJANGO_SETTINGS_MODULE": "orchestrate.settings",
+        "DJANGO_DEBUG": "0",
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+    }
+    for name, value in defaults.items():
+        os.environ.setdefault(name, value)
+    django.setup()
 
 
 def ensure_database(reset):

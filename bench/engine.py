@@ -42,16 +42,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-# Set before Django reads `.env`, so a DATABASE_URL there (the dev database) never applies.
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/orchestrate_engine_bench")
-os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestrate.settings")
-os.environ.setdefault("DJANGO_DEBUG", "0")
-os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.dummy.EmailBackend")
+from bench.common import setup_django  # noqa: E402
 
-import django  # noqa: E402
-
-django.setup()
+setup_django("orchestrate_engine_bench")
 
 import psycopg  # noqa: E402
 import redis  # noqa: E402

@@ -18,22 +18,16 @@ the same timers are due whenever the bench runs.
 
 import argparse
 import json
-import os
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-# Set before Django reads `.env`, so a DATABASE_URL there (the dev database) never applies.
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/orchestrate_bench")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestrate.settings")
-# Without DEBUG Django keeps no log of every query in memory (the counter below is ours).
-os.environ.setdefault("DJANGO_DEBUG", "0")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.common import setup_django  # noqa: E402
 
-import django
-
-django.setup()
+setup_django("orchestrate_bench")
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402

@@ -23,7 +23,6 @@ prints one JSON line per page: p50/p95/max milliseconds and the statements of on
 
 import argparse
 import json
-import os
 import re
 import statistics
 import sys
@@ -31,21 +30,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-# Set before Django reads `.env`, so a DATABASE_URL there (the dev database) never applies.
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/orchestrate_inbox_bench")
-os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestrate.settings")
-# Without DEBUG Django keeps no log of every query in memory (the counter below is ours).
-os.environ.setdefault("DJANGO_DEBUG", "0")
-# The decisions' mails go nowhere. Not `setup_test_environment()`: it instruments every
-# template render (a copy of the context per template, for the test client's
-# `response.context`), which production does not do and which cost a tenth of a page.
-os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.dummy.EmailBackend")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.common import setup_django  # noqa: E402
 
-import django
-
-django.setup()
+setup_django("orchestrate_inbox_bench")
 
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402

@@ -29,15 +29,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/orchestrate_inbox_bench")
-os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestrate.settings")
-os.environ.setdefault("DJANGO_DEBUG", "0")
-os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.dummy.EmailBackend")
+from bench.common import setup_django  # noqa: E402
 
-import django  # noqa: E402
-
-django.setup()
+setup_django("orchestrate_inbox_bench")
 
 import requests  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
