@@ -160,7 +160,6 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "tasks_inbox.context_processors.nav_counts",
             ],
         },
     },

@@ -247,6 +247,8 @@
       const old = target.querySelector('a[data-nav-key="' + link.dataset.navKey + '"]');
       if (old && old.innerHTML !== link.innerHTML) old.innerHTML = link.innerHTML;
     });
+    // The first answer fills in what the page left out; later changes are read out.
+    target.setAttribute("aria-live", "polite");
   });
 
   document.addEventListener("htmx:afterSettle", function (event) {

@@ -176,22 +176,25 @@ def tasks_for(user, scope):
 NAV_COUNT_LIMIT = 1000
 
 
-def counts_for(user, known=None):
-    """The numbers in the navigation: how many tasks each list shows unfiltered (snoozed
-    tasks left out, as the lists do), exact below NAV_COUNT_LIMIT, else '999+'. `known`
-    takes counts the page has already made ({"mine": 12} on the unfiltered inbox)."""
-    known = known or {}
+def counts_for(user):
+    """The numbers in the navigation (`nav_label` of each): how many tasks each list
+    shows unfiltered (snoozed tasks left out, as the lists do), exact below
+    NAV_COUNT_LIMIT. Asked for by the navigation itself (`/inbox/counts/`, by htmx), not
+    by every page: the queue's count reads each visibility rule's index."""
     lists = {
         "mine": lambda: filter_tasks(inbox_for(user), {}).values("pk"),
         # The ids of the visible open tasks, counted as they come from their indexes:
         # the queue has no snoozed tasks (a snooze ends when its holder lets go).
         "queue": lambda: visible_task_ids(user, status=TaskStatus.OPEN),
     }
-    counts = {}
-    for key, ids in lists.items():
-        count = known[key] if key in known else ids().order_by()[:NAV_COUNT_LIMIT].count()
-        counts[key] = count if count < NAV_COUNT_LIMIT else f"{NAV_COUNT_LIMIT - 1}+"
-    return counts
+    return {
+        key: nav_label(ids().order_by()[:NAV_COUNT_LIMIT].count()) for key, ids in lists.items()
+    }
+
+
+def nav_label(count):
+    """A count as the navigation shows it: exact below NAV_COUNT_LIMIT, else '999+'."""
+    return count if count < NAV_COUNT_LIMIT else f"{NAV_COUNT_LIMIT - 1}+"
 
 
 def filter_tasks(tasks, params, *, now=None, snoozable=True):

@@ -9,7 +9,6 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 from django.views import View
@@ -20,6 +19,7 @@ from tasks_inbox.selectors.access import groups_of
 from tasks_inbox.selectors.tasks import (
     counts_for,
     list_ids,
+    nav_label,
     rows_for_page,
     saved_views_for,
     task_for_user,
@@ -117,9 +117,9 @@ class TaskListView(LoginRequiredMixin, View):
         }
         context["rows"] = _render_rows(page, context["bulk"], self.scope, user)
         if not params and self.scope in ("mine", "queue"):
-            # The navigation shows this list's count: the page has made it already.
-            known = {self.scope: page.paginator.count}
-            context["nav_counts"] = SimpleLazyObject(lambda: counts_for(user, known))
+            # The navigation shows this list's count, which the page has made already;
+            # it asks for the other one itself once the page is shown.
+            context["nav_counts"] = {self.scope: nav_label(page.paginator.count)}
         context.update(self._detail(request, selected_id))
         return render(request, "tasks_inbox/task_list.html", context)
 
@@ -178,8 +178,9 @@ class TaskBulkView(LoginRequiredMixin, View):
 
 
 class NavCountsView(LoginRequiredMixin, View):
-    """The nav links with their counts, polled by htmx (`nav_counts` comes from the
-    context processor)."""
+    """The nav links with their counts: asked for by htmx as soon as a page that lacks
+    them is shown, then every 20 s."""
 
     def get(self, request):
-        return render(request, "tasks_inbox/partials/nav_counts.html")
+        context = {"nav_counts": counts_for(request.user)}
+        return render(request, "tasks_inbox/partials/nav_counts.html", context)

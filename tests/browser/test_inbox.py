@@ -55,6 +55,10 @@ def open_task(page, title):
 def test_claim_comment_and_approve_from_the_queue(page, task, users):
     login(page, "bob")
     page.goto("/inbox/queue/")
+    # The queue's count comes with the page; the other list's, asked for once it is shown.
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Queue")).to_contain_text("(1 task)")
+    expect(nav.get_by_role("link", name="My tasks")).to_contain_text("(0 tasks)")
     # A mark on the window survives only if the page is not reloaded.
     page.evaluate("window.stillTheSamePage = true")
     open_task(page, "Approve laptop")

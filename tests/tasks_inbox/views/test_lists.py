@@ -166,6 +166,17 @@ def test_counts_endpoint_and_nav_badges(login, task, users):
     assert "(1 task)" in client.get(reverse("inbox:mine")).content.decode()
 
 
+def test_a_page_shows_its_own_count_and_asks_for_the_others(login, task):
+    client = login("bob")
+    nav = client.get(reverse("inbox:queue")).content.decode()
+    nav = nav[nav.index('id="nav-counts"') : nav.index("</ul>", nav.index('id="nav-counts"'))]
+    assert "(1 task)" in nav and "tasks)" not in nav  # the queue's; no count of my tasks yet
+    assert 'hx-trigger="load, every 20s"' in nav and 'aria-live="off"' in nav
+    counts = client.get(reverse("inbox:counts")).content.decode()
+    assert "(0 tasks)" in counts and "(1 task)" in counts
+    assert 'hx-trigger="every 20s"' in counts and 'aria-live="polite"' in counts
+
+
 def test_counts_need_a_login(client):
     assert client.get(reverse("inbox:counts")).status_code == 302
 
