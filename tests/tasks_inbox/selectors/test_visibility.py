@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from guardian.shortcuts import assign_perm
 
+from orchestrate.services.instances import start_instance
 from tasks_inbox.models import Task
 from tasks_inbox.selectors.access import visible_tasks
 from tasks_inbox.selectors.tasks import (
@@ -17,6 +18,7 @@ from tasks_inbox.selectors.tasks import (
     rows_for_page,
 )
 from tasks_inbox.services.tasks import claim_task, complete_task
+from tests.services import require_postgres
 from tests.tasks_inbox.factories import approval_workflow, people, start
 
 pytestmark = pytest.mark.django_db
@@ -75,6 +77,65 @@ def test_filters_and_free_text(users):
     assert filter_tasks(queue_for(bob), {"priority": "urgent"}).count() == 0
     assert filter_tasks(queue_for(bob), {"priority": "normal"}).count() == 2
     assert filter_tasks(queue_for(bob), {"due": "overdue"}).count() == 0
+
+
+def _keyed(user, key, business_key, **variables):
+    instance, _ = start_instance(
+        workflow_key=key,
+        variables={"item": "laptop", **variables},
+        business_key=business_key,
+        actor=user,
+    )
+    return Task.objects.get(instance=instance)
+
+
+def _found(user, text):
+    return sorted(t.pk for t in filter_tasks(queue_for(user), {"q": text}))
+
+
+def test_the_search_finds_a_task_by_each_thing_a_row_shows(users):
+    approval_workflow("expenses")
+    alice, bob = users["alice"], users["bob"]
+    desk = _keyed(alice, "approval", "PO-7781", item="standing desk")
+    trip = _keyed(alice, "expenses", "TRIP-31", item="train to Lyon")
+    other = _keyed(alice, "approval", "XY", item="monitor")
+    assert _found(bob, "standing") == [desk.pk]  # title
+    assert _found(bob, "requested by ALICE") == sorted([desk.pk, trip.pk, other.pk])
+    assert _found(bob, "po-778") == [desk.pk]  # business key, any case
+    assert _found(bob, "xy") == [other.pk]  # a key too short for trigrams
+    assert _found(bob, "expen") == [trip.pk]  # workflow name
+    assert _found(bob, f"#{trip.pk}") == [trip.pk]  # task number
+    assert desk.pk in _found(bob, str(desk.instance_id))  # instance number
+    assert _found(bob, "nothing like it") == []
+    # What the search finds stays within what the person may see.
+    assert filter_tasks(queue_for(users["dave"]), {"q": "PO-7781"}).count() == 0
+
+
+def test_the_search_finds_keys_shared_by_more_instances_than_it_names(users, monkeypatch):
+    from tasks_inbox.selectors import tasks as selectors
+
+    monkeypatch.setattr(selectors, "_KEY_MATCHES", 1)
+    first = _keyed(users["alice"], "approval", "BATCH-1")
+    second = _keyed(users["alice"], "approval", "BATCH-2")
+    _keyed(users["alice"], "approval", "SOLO-1")
+    assert _found(users["bob"], "batch") == sorted([first.pk, second.pk])
+    assert _found(users["bob"], "solo") == [Task.objects.get(instance__business_key="SOLO-1").pk]
+
+
+def test_the_search_has_its_trigram_indexes_on_postgresql(db):
+    require_postgres()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE i.indisvalid AND c.relname LIKE %s",
+            ["%_trgm_idx"],
+        )
+        names = {name for (name,) in cursor.fetchall()}
+    assert names == {
+        "instance_business_key_trgm_idx",
+        "task_title_trgm_idx",
+        "task_description_trgm_idx",
+    }
 
 
 def test_a_list_costs_the_same_few_queries_for_many_tasks(users):
