@@ -161,10 +161,13 @@ FROM generate_series(0, %(tasks)s - 1) AS n,
 # were made within the last 36 hours, so both levels lie at least twelve hours ahead.
 INSERT_TASKS = """
 INSERT INTO tasks_inbox_task
-    (step_run_id, instance_id, step_key, kind, status, title, description, priority, due_at,
-     at_risk_at, outcomes, comment_required_for, form, can_request_info, outcome, comment,
-     data, created_at, business, calendar_key, due_explanation, paused_seconds)
-SELECT id, instance_id, 'review', 'decision', 'open', 'Review #' || n, '',
+    (step_run_id, instance_id, definition_id, step_key, kind, status, title, description,
+     priority, due_at, at_risk_at, outcomes, comment_required_for, form, can_request_info,
+     outcome, comment, data, created_at, business, calendar_key, due_explanation,
+     paused_seconds)
+SELECT id, instance_id,
+       (SELECT definition_id FROM orchestrate_instance AS i WHERE i.id = instance_id),
+       'review', 'decision', 'open', 'Review #' || n, '',
        CASE WHEN fired THEN 30 ELSE 20 END,
        created + interval '1 day', created + interval '18 hours',
        '["approve", "reject"]'::jsonb, '[]'::jsonb, '[]'::jsonb, true, '', '', '{}'::jsonb,

@@ -190,11 +190,11 @@ FROM (SELECT id, started_at, ended_at, row_number() OVER (ORDER BY id) - 1 AS n
 
 INSERT_TASKS = """
 INSERT INTO tasks_inbox_task
-    (step_run_id, instance_id, step_key, kind, status, title, description, candidate_group_id,
-     assignee_id, priority, due_at, at_risk_at, outcomes, comment_required_for, form,
-     can_request_info, outcome, comment, data, decided_by_id, created_at, claimed_at,
-     completed_at, business, calendar_key, due_explanation, paused_seconds)
-SELECT s.id, s.instance_id, 'review', 'decision', s.status,
+    (step_run_id, instance_id, definition_id, step_key, kind, status, title, description,
+     candidate_group_id, assignee_id, priority, due_at, at_risk_at, outcomes,
+     comment_required_for, form, can_request_info, outcome, comment, data, decided_by_id,
+     created_at, claimed_at, completed_at, business, calendar_key, due_explanation, paused_seconds)
+SELECT s.id, s.instance_id, %(definition)s, 'review', 'decision', s.status,
        'Review request B-' || s.n, 'Please review the request.', g.ids[1 + s.n %% %(groups)s],
        CASE WHEN s.status = 'open' THEN NULL
             WHEN s.n < %(hot)s THEN u.ids[1]
@@ -352,6 +352,7 @@ def main():
         ("/inbox/?sort=priority", "/inbox/?sort=priority"),
         ("/inbox/ last page", f"/inbox/?page={last_page}"),
         ("/inbox/?q=B-1234", "/inbox/?q=B-1234"),
+        ("/inbox/?workflow= (all 20,000)", f"/inbox/?workflow={WORKFLOW_KEY}"),
         ("/inbox/queue/", "/inbox/queue/"),
         ("/inbox/counts/", "/inbox/counts/"),
         ("task page", f"/inbox/tasks/{task_id}/"),

@@ -215,11 +215,13 @@ FROM (
 
 TASKS_SQL = """
 INSERT INTO tasks_inbox_task
-    (step_run_id, instance_id, step_key, kind, status, title, description, candidate_group_id,
-     assignee_id, priority, due_at, outcomes, comment_required_for, form, can_request_info,
-     outcome, comment, data, decided_by_id, created_at, claimed_at, completed_at, at_risk_at,
-     due_explanation, paused_seconds, business, calendar_key)
-SELECT r.id, t.instance_id, t.step_key, 'decision', t.status, 'Approve #' || t.n, '', g.id,
+    (step_run_id, instance_id, definition_id, step_key, kind, status, title, description,
+     candidate_group_id, assignee_id, priority, due_at, outcomes, comment_required_for, form,
+     can_request_info, outcome, comment, data, decided_by_id, created_at, claimed_at,
+     completed_at, at_risk_at, due_explanation, paused_seconds, business, calendar_key)
+SELECT r.id, t.instance_id,
+       (SELECT definition_id FROM orchestrate_instance AS i WHERE i.id = t.instance_id),
+       t.step_key, 'decision', t.status, 'Approve #' || t.n, '', g.id,
        CASE WHEN t.status IN ('completed', 'claimed') THEN u.id END,
        20, t.created + interval '1 day', '["approve", "reject"]'::jsonb, '[]'::jsonb,
        '[]'::jsonb, true,
@@ -242,10 +244,12 @@ JOIN auth_user AS u ON u.username = 'bench' || (1 + (t.n * 7 + t.pos) %% %(users
 
 INFO_TASKS_SQL = """
 INSERT INTO tasks_inbox_task
-    (step_run_id, instance_id, step_key, kind, parent_id, status, title, description,
-     priority, outcomes, comment_required_for, form, can_request_info, outcome, comment, data,
-     created_at, completed_at, due_explanation, paused_seconds, business, calendar_key)
-SELECT k.step_run_id, k.instance_id, k.step_key, 'info', k.id, 'completed', 'Question', '',
+    (step_run_id, instance_id, definition_id, step_key, kind, parent_id, status, title,
+     description, priority, outcomes, comment_required_for, form, can_request_info, outcome,
+     comment, data, created_at, completed_at, due_explanation, paused_seconds, business,
+     calendar_key)
+SELECT k.step_run_id, k.instance_id, k.definition_id, k.step_key, 'info', k.id, 'completed',
+       'Question', '',
        20, '[]'::jsonb, '[]'::jsonb, '[]'::jsonb, false, '', 'answer', '{}'::jsonb,
        k.created_at + interval '5 minutes', k.created_at + interval '10 minutes', '', 0,
        false, ''

@@ -209,7 +209,7 @@ def filter_tasks(tasks, params, *, now=None, snoozable=True, match=None):
     now = now or timezone.now()
     workflow = params.get("workflow")
     if workflow:
-        tasks = tasks.filter(instance__definition__key=workflow)
+        tasks = tasks.filter(definition__key=workflow)
     priority = params.get("priority")
     if priority:
         try:
@@ -268,7 +268,7 @@ def text_match(text):
         match |= Q(pk=int(number)) | Q(instance_id=int(number))
     workflows = WorkflowDefinition.objects.filter(name__icontains=text).values_list("pk")
     if workflows := [pk for (pk,) in workflows]:
-        match |= Q(instance__definition_id__in=workflows)
+        match |= Q(definition_id__in=workflows)
     if len(text) < _TRIGRAM_MIN:
         return match | Q(instance__business_key__icontains=text)
     keys = Instance.objects.filter(business_key__icontains=text).order_by().values_list("pk")

@@ -218,6 +218,7 @@ def _write_tasks(engine, run, step, planned, planned_times):
         task = Task(
             step_run=run,
             instance=engine.instance,
+            definition_id=engine.instance.definition_id,
             step_key=run.step_key,
             kind=TaskKind.DECISION,
             status=TaskStatus.CLAIMED if plan.assignee else TaskStatus.OPEN,

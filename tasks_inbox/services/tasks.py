@@ -435,6 +435,7 @@ def request_info(task_id, *, actor, question, to=None):
         info = Task.objects.create(
             step_run=run,
             instance=instance,
+            definition_id=task.definition_id,
             step_key=task.step_key,
             kind=TaskKind.INFO,
             parent=task,

@@ -75,6 +75,7 @@ class TaskFactory(factory.django.DjangoModelFactory):
 
     step_run = factory.SubFactory(StepRunFactory)
     instance = factory.SelfAttribute("step_run.instance")
+    definition = factory.SelfAttribute("instance.definition")
     step_key = factory.SelfAttribute("step_run.step_key")
     kind = TaskKind.DECISION
     status = TaskStatus.COMPLETED

@@ -17,7 +17,7 @@ from tasks_inbox.selectors.tasks import (
     requests_for,
     rows_for_page,
 )
-from tasks_inbox.services.tasks import claim_task, complete_task
+from tasks_inbox.services.tasks import claim_task, complete_task, request_info
 from tests.services import require_postgres
 from tests.tasks_inbox.factories import approval_workflow, people, start
 
@@ -109,6 +109,19 @@ def test_the_search_finds_a_task_by_each_thing_a_row_shows(users):
     assert _found(bob, "nothing like it") == []
     # What the search finds stays within what the person may see.
     assert filter_tasks(queue_for(users["dave"]), {"q": "PO-7781"}).count() == 0
+
+
+def test_the_workflow_filter_lists_that_workflows_tasks_questions_included(users):
+    approval_workflow("expenses")
+    alice, bob = users["alice"], users["bob"]
+    desk = _keyed(alice, "approval", "PO-1", item="desk")
+    trip = _keyed(alice, "expenses", "TRIP-1", item="trip")
+    assert list(filter_tasks(queue_for(bob), {"workflow": "expenses"})) == [trip]
+    assert list(filter_tasks(queue_for(bob), {"workflow": "approval"})) == [desk]
+    claim_task(trip.pk, actor=bob)
+    question = request_info(trip.pk, actor=bob, question="Which train?")
+    assert list(filter_tasks(inbox_for(alice), {"workflow": "expenses"})) == [question]
+    assert list(filter_tasks(inbox_for(alice), {"workflow": "approval"})) == []
 
 
 def test_the_search_finds_keys_shared_by_more_instances_than_it_names(users, monkeypatch):

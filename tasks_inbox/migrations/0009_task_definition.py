@@ -1,0 +1,48 @@
+# Each task carries its instance's workflow, so that the inbox's workflow filter reads the
+# person's tasks alone instead of joining each to its instance (BENCHMARKS.md, "Fourth
+# pass"). Existing tasks take it from their instance: one UPDATE of every task (a million
+# tasks: about a minute on the bench machine; the table takes no writes meanwhile).
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+BACKFILL = """
+UPDATE tasks_inbox_task SET definition_id = (
+    SELECT definition_id FROM orchestrate_instance
+    WHERE orchestrate_instance.id = tasks_inbox_task.instance_id
+)
+"""
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("orchestrate", "0014_perf_business_key_search_index"),
+        ("tasks_inbox", "0008_perf_task_search_indexes"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="task",
+            name="definition",
+            field=models.ForeignKey(
+                db_index=False,
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="orchestrate.workflowdefinition",
+            ),
+        ),
+        migrations.RunSQL(BACKFILL, migrations.RunSQL.noop, elidable=False),
+        migrations.AlterField(
+            model_name="task",
+            name="definition",
+            field=models.ForeignKey(
+                db_index=False,
+                editable=False,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="orchestrate.workflowdefinition",
+            ),
+        ),
+    ]
