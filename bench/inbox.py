@@ -342,6 +342,10 @@ def main():
     emit("data", tasks=Task.objects.count(), users=users, hot_user_tasks=mine, queue=queue)
 
     settings.ALLOWED_HOSTS.append("testserver")  # the test client's host
+    # Loads the application as gunicorn does, which freezes what loading made (the
+    # garbage collector's full collections skip it; orchestrate/wsgi.py).
+    import orchestrate.wsgi  # noqa: F401
+
     client = Client()
     client.force_login(user)
     task_id = Task.objects.filter(assignee=user, status=TaskStatus.CLAIMED).latest("id").pk
