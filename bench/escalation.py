@@ -1,16 +1,26 @@
 """The escalation sweep at scale: its cost follows the timers that are due, not the table.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/orchestrate_bench \\
-        .venv/bin/python bench/escalation.py [--tasks 1000000] [--due 10000] [--reset]
+        .venv/bin/python bench/escalation.py [--quick] [--tasks 1000000] [--due 10000]
+        [--reset]
 
 Creates the database if it is missing, migrates it and loads (with set-based SQL) one
 workflow whose human step has two `raise_priority` levels, `--tasks` open tasks on 1,000
 instances and two escalation timers per task: `--due` level-1 timers are due, a quarter of
 the other tasks have fired their first level already, and everything else is pending in
 the future. A second run reuses the rows (the fired levels are armed again) unless
-`--reset`. Then it runs one sweep (`fire_due_timers`) that fires every due timer through
-the full path (locks, priority, audit row), then three with nothing due, and prints the
-time, the query count and the plan of the query that finds due work.
+`--reset` (a different size loads them again). `--quick` loads 20,000 tasks with 1,000 due
+(unless `--tasks` / `--due` say otherwise) and finishes in well under a minute.
+
+Then it prints the plan of the query that finds due work, runs one sweep
+(`fire_due_timers`) that fires every due timer through the full path (locks, priority,
+audit row), then three with nothing due. It prints JSON lines (`"bench": "escalation"`), by
+`kind`: `load` / `loaded` / `reload` / `reuse` (the data set), `data` (tasks, timers,
+pending, pending and due), `plan` (the due-timer query's `EXPLAIN ANALYZE` down to its
+scan, and whether it uses `task_timer_pending_idx`), `sweep` (fired, seconds, ms per fired
+timer, seconds in statements, queries), `statement` (one per SQL shape of that sweep:
+count, per fired timer, total ms, the SQL shortened) and `idle_sweep` (the three with
+nothing due: fired, ms, queries).
 
 The data set has its own clock: the definition's `created_at` is "now" for every run, so
 the same timers are due whenever the bench runs.
@@ -126,13 +136,13 @@ def load(tasks, due):
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(statement, params)
             rows = cursor.rowcount
-        print(f"  loaded {rows:>9,} {label:<10} {time.perf_counter() - started:6.1f} s")
+        emit("load", table=label, rows=rows, seconds=round(time.perf_counter() - started, 1))
     started = time.perf_counter()
     with connection.cursor() as cursor:
         for table in ("orchestrate_instance", "orchestrate_steprun", "tasks_inbox_task",
                       "tasks_inbox_tasktimer"):  # fmt: skip
             cursor.execute(f"VACUUM ANALYZE {table}")
-    print(f"  vacuum analyze             {time.perf_counter() - started:6.1f} s")
+    emit("load", table="vacuum analyze", seconds=round(time.perf_counter() - started, 1))
     return now
 
 
@@ -228,77 +238,103 @@ def due_query(now, batch):
     )
 
 
-def print_shapes(shapes, durations, fired):
-    print("  statements by shape (count, per fired timer, total ms):")
+def emit_shapes(shapes, durations, fired):
+    """One line per statement shape of a sweep, the most frequent first."""
     for statement, count in shapes.most_common():
         text = " ".join(statement.split())
-        text = text if len(text) <= 88 else text[:85] + "..."
-        per = f"{count / fired:4.1f}" if fired else "   -"
-        print(f"    {count:>7,} {per} {durations[statement] * 1000:9.0f}  {text}")
+        text = text if len(text) <= 120 else text[:117] + "..."
+        emit(
+            "statement",
+            count=count,
+            per_fired=round(count / fired, 3) if fired else None,
+            total_ms=round(durations[statement] * 1000, 1),
+            sql=text,
+        )
+
+
+def emit(kind, **fields):
+    print(json.dumps({"bench": "escalation", "kind": kind, **fields}), flush=True)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tasks", type=int, default=1_000_000)
-    parser.add_argument("--due", type=int, default=10_000)
+    parser.add_argument("--quick", action="store_true", help="20,000 tasks, 1,000 due")
+    parser.add_argument("--tasks", type=int, help="1,000,000 (20,000 with --quick)")
+    parser.add_argument("--due", type=int, help="10,000 (1,000 with --quick)")
     parser.add_argument("--reset", action="store_true", help="drop the database and load again")
     args = parser.parse_args()
-    if not 0 < args.due <= args.tasks:
+    tasks = args.tasks or (20_000 if args.quick else 1_000_000)
+    due = args.due or (1_000 if args.quick else 10_000)
+    if not 0 < due <= tasks:
         parser.error("needs 0 < --due <= --tasks")
 
     fresh = ensure_database(args.reset)
     call_command("migrate", verbosity=0)
-    now = None if fresh else existing_clock(args.tasks, args.due)
+    name = connection.settings_dict["NAME"]
+    now = None if fresh else existing_clock(tasks, due)
     if now is None and not fresh:
-        print("the rows do not match this size: loading again")
+        emit("reload", reason="the rows do not match this size", database=name)
         connection.close()
         ensure_database(reset=True)
         call_command("migrate", verbosity=0)
     if now is None:
-        name = connection.settings_dict["NAME"]
-        print(f"loading {args.tasks:,} tasks ({args.due:,} due) into {name}")
+        emit("load", database=name, tasks=tasks, due=due)
         started = time.perf_counter()
-        now = load(args.tasks, args.due)
-        print(f"  loaded in {time.perf_counter() - started:.1f} s")
+        now = load(tasks, due)
+        emit("loaded", seconds=round(time.perf_counter() - started, 1))
     else:
         rearm(now)
-        print(f"reusing the rows in {connection.settings_dict['NAME']} (--reset loads them again)")
+        emit("reuse", database=name, note="--reset loads the rows again")
 
     pending = TaskTimer.objects.filter(status=TimerStatus.PENDING)
-    print(f"\ntasks in the database   {Task.objects.count():>12,}")
-    print(f"timers in the database  {TaskTimer.objects.count():>12,}")
-    print(f"  pending               {pending.count():>12,}")
-    due = pending.filter(due_at__lte=now).count()
-    print(f"  pending and due       {due:>12,}")
+    pending_due = pending.filter(due_at__lte=now).count()
+    emit(
+        "data",
+        database=name,
+        now=now.isoformat(),
+        tasks=Task.objects.count(),
+        timers=TaskTimer.objects.count(),
+        pending=pending.count(),
+        pending_due=pending_due,
+    )
 
-    plan = due_query(now, args.due).explain(analyze=True, buffers=True).splitlines()
-    print("\nthe due-timer query (EXPLAIN ANALYZE):")
+    plan = due_query(now, due).explain(analyze=True, buffers=True).splitlines()
     # Down to the scan (the lines after it are its condition, buffers and timing).
     scan = next((i for i, line in enumerate(plan) if " Scan " in line), len(plan) - 1)
-    for line in [*plan[: scan + 2], *plan[-2:]]:
-        print(f"  {line}")
-    print(f"  uses task_timer_pending_idx: {any('task_timer_pending_idx' in x for x in plan)}")
+    emit(
+        "plan",
+        query="due timers (EXPLAIN ANALYZE)",
+        lines=[*plan[: scan + 2], *plan[-2:]],
+        uses_task_timer_pending_idx=any("task_timer_pending_idx" in x for x in plan),
+    )
 
-    fired, seconds, shapes, durations = sweep(now, batch=args.due)
+    fired, seconds, shapes, durations = sweep(now, batch=due)
     queries = sum(shapes.values())
-    print(f"\nsweep with {due:,} due")
-    print(f"  fired                 {fired:>12,}")
-    print(f"  seconds               {seconds:>12.2f}")
-    print(f"  ms per fired timer    {seconds * 1000 / max(fired, 1):>12.2f}")
-    # The rest is Django building the statements, BEGIN and COMMIT (one per timer).
-    print(f"  seconds in statements {sum(durations.values()):>12.2f}")
-    print(f"  queries               {queries:>12,}")
-    print(f"  queries per fired     {queries / max(fired, 1):>12.1f}")
-    print_shapes(shapes, durations, fired)
+    emit(
+        "sweep",
+        due=pending_due,
+        fired=fired,
+        seconds=round(seconds, 3),
+        ms_per_fired=round(seconds * 1000 / max(fired, 1), 2),
+        # The rest is Django building the statements, BEGIN and COMMIT (one per timer).
+        statement_seconds=round(sum(durations.values()), 3),
+        queries=queries,
+        queries_per_fired=round(queries / max(fired, 1), 1),
+    )
+    emit_shapes(shapes, durations, fired)
 
     # The first sweep after the firing still walks the index entries of the rows it just
     # fired (dead until vacuum, which also removes them from the partial index); the next
     # ones skip them.
-    print("\nsweep with nothing due (three times)")
     for attempt in (1, 2, 3):
-        fired, seconds, shapes, _ = sweep(now, batch=args.due)
-        print(f"  {attempt}: fired {fired}, {seconds * 1000:8.2f} ms, "
-              f"{sum(shapes.values())} queries")  # fmt: skip
+        fired, seconds, shapes, _ = sweep(now, batch=due)
+        emit(
+            "idle_sweep",
+            attempt=attempt,
+            fired=fired,
+            ms=round(seconds * 1000, 2),
+            queries=sum(shapes.values()),
+        )
 
 
 if __name__ == "__main__":
