@@ -259,7 +259,7 @@ def text_match(text):
     that the tasks are searched without joining each of them to its instance (a person
     with 20,000 tasks: 20,000 look-ups, 35 ms per query): on PostgreSQL the title,
     description and instance conditions are then each an index (trigram indexes, see
-    migrations tasks_inbox 0008 and orchestrate 0014) and the person's tasks another,
+    migrations tasks_inbox 0009 and orchestrate 0014) and the person's tasks another,
     combined as bitmaps. A term of one or two letters, or one that names many instances,
     keeps the join."""
     match = Q(title__icontains=text) | Q(description__icontains=text)

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     atomic = False  # CREATE INDEX CONCURRENTLY
 
     dependencies = [
-        ("tasks_inbox", "0007_perf_queue_due_index"),
+        ("tasks_inbox", "0008_task_definition"),
         ("orchestrate", "0014_perf_business_key_search_index"),
     ]
 

@@ -1,7 +1,9 @@
 # Each task carries its instance's workflow, so that the inbox's workflow filter reads the
 # person's tasks alone instead of joining each to its instance (BENCHMARKS.md, "Fourth
 # pass"). Existing tasks take it from their instance: one UPDATE of every task (a million
-# tasks: about a minute on the bench machine; the table takes no writes meanwhile).
+# tasks: about a minute on the bench machine; the table takes no writes meanwhile). Before
+# the search's trigram indexes (0009), so the UPDATE does not write a second entry for
+# every task into them.
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -16,8 +18,8 @@ UPDATE tasks_inbox_task SET definition_id = (
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orchestrate", "0014_perf_business_key_search_index"),
-        ("tasks_inbox", "0008_perf_task_search_indexes"),
+        ("orchestrate", "0013_perf_instance_started_by_index"),
+        ("tasks_inbox", "0007_perf_queue_due_index"),
     ]
 
     operations = [
