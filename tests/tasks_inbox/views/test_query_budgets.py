@@ -19,6 +19,9 @@ PAGE_SIZES = (5, 50)
 # the page's ids, its rows (names joined). The navigation's other count is not made by
 # the page (htmx asks for it). The same for every page size.
 INBOX_QUERIES = 10
+# The search looks up first the workflows whose name and the instances whose business key
+# hold the text (so the tasks are searched without a join to their instances).
+SEARCH_EXTRA_QUERIES = 2
 QUEUE_QUERIES = 11
 API_TASK_QUERIES = 15
 
@@ -52,6 +55,26 @@ def test_my_tasks_cost_the_same_queries_for_5_or_50_rows(
         response = client.get(reverse("inbox:mine"))
     assert len(rows(response)) == size
     assert "item 0" in response.content.decode()
+
+
+@pytest.mark.parametrize("size", PAGE_SIZES)
+@pytest.mark.parametrize(
+    ("params", "budget"),
+    [
+        ({"q": "item"}, INBOX_QUERIES + SEARCH_EXTRA_QUERIES),
+        ({"workflow": "approval"}, INBOX_QUERIES),
+    ],
+)
+def test_a_searched_or_filtered_inbox_costs_the_same_queries_for_5_or_50_rows(
+    client, users, tasks, monkeypatch, size, params, budget, django_assert_max_num_queries
+):
+    monkeypatch.setattr(lists, "PAGE_SIZE", size)
+    for task in tasks(size):
+        claim_task(task.pk, actor=users["bob"])
+    client.force_login(users["bob"])
+    with django_assert_max_num_queries(budget):
+        response = client.get(reverse("inbox:mine"), params)
+    assert len(rows(response)) == size
 
 
 @pytest.mark.parametrize("size", PAGE_SIZES)
