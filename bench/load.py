@@ -8,7 +8,10 @@ Uses the inbox bench's data (bench/inbox.py loads it; without it this script loa
 small `--quick` set of 20,000 tasks). Starts gunicorn (`--gunicorn-workers` processes) on
 a free port as a subprocess, then `--users` threads, each signed in as one bench user who
 holds claimed tasks, loop for `--seconds`: open the inbox, open its first task, approve it
-(POST with the form's CSRF token, through the engine to the end of the instance). Prints
+(POST with the form's CSRF token, through the engine to the end of the instance). Someone
+whose inbox is empty opens their queue and claims one of its tasks at random (a claim lost
+to a colleague leaves the inbox empty, and they try again); someone with nothing in either
+stops. Prints
 one JSON line per request kind (count, p50/p95/p99/max ms) and one with decisions per
 second and the errors (any unexpected status or exception counts; the goal is zero).
 """
@@ -16,6 +19,7 @@ second and the errors (any unexpected status or exception counts; the goal is ze
 import argparse
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -136,6 +140,8 @@ class Person(threading.Thread):
                 continue
             found = TASK_ID.search(inbox.text)
             if found is None:
+                if self.claim_from_queue():
+                    continue
                 return  # nothing left to decide
             task = found.group(1)
             page = self.timed("GET task page", "GET", f"/inbox/tasks/{task}/", 200)
@@ -149,6 +155,22 @@ class Person(threading.Thread):
             )
             if done is not None:
                 self.results.decided()
+
+    def claim_from_queue(self):
+        """Claim one task of the queue's first page; False if the queue is empty."""
+        queue = self.timed("GET /inbox/queue/", "GET", "/inbox/queue/", 200)
+        if queue is None:
+            return time.monotonic() < self.until  # an error: counted, try again
+        tasks = TASK_ID.findall(queue.text)
+        if not tasks:
+            return False
+        token = CSRF.search(queue.text)
+        claim = {"next": "/inbox/",
+                 "csrfmiddlewaretoken": token.group(1) if token else
+                 self.session.cookies.get("csrftoken", "")}  # fmt: skip
+        self.timed("POST claim", "POST", f"/inbox/tasks/{random.choice(tasks)}/claim/", 302,
+                   data=claim)  # fmt: skip
+        return True
 
 
 class Results:
