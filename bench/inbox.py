@@ -61,6 +61,7 @@ WORKFLOW_KEY = "bench_inbox"
 GROUPS = 50
 PASSWORD = "bench-password"  # noqa: S105 (every bench user's, on a bench database)
 HOT_USER = "bench00001"
+ADMIN_USER = "bench-admin"  # a superuser, made by the measuring (not by the load)
 INDEX = re.compile(r"using (\w+)")
 
 
@@ -375,6 +376,20 @@ def main():
         show_plan=args.explain,
         headers={"HX-Request": "true"},
     )
+    # A superuser (an administrator, like an auditor with the model-wide permissions) sees
+    # every open task in the queue and every instance in the API list.
+    admin, _ = get_user_model().objects.get_or_create(
+        username=ADMIN_USER, defaults={"is_superuser": True, "is_staff": True}
+    )
+    everything = Client()
+    everything.force_login(admin)
+    for name, url in [
+        ("/inbox/queue/ (a superuser: every open task)", "/inbox/queue/"),
+        ("/inbox/queue/?sort=due (a superuser)", "/inbox/queue/?sort=due"),
+        ("/inbox/queue/?sort=priority (a superuser)", "/inbox/queue/?sort=priority"),
+        ("/api/v1/instances/ (a superuser: every instance)", "/api/v1/instances/"),
+    ]:
+        measure(everything, name, url, repeat, show_plan=args.explain)
     measure_completions(client, user, repeat, show_plan=args.explain)
     measure_sweep()
 

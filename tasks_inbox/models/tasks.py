@@ -200,6 +200,25 @@ class Task(models.Model):
                 name="task_live_due_idx",
                 condition=Q(status__in=["open", "claimed", "info_requested"]),
             ),
+            # Every open task in each of the lists' orders: the queue of a superuser or of a
+            # holder of the model-wide permissions. Without them a page sorted all the open
+            # tasks or walked every live one by due date (100,000 open among 400,000 live:
+            # 36 ms; BENCHMARKS.md, "Fourth pass").
+            models.Index(
+                fields=["-created_at", "-id"],
+                name="task_open_order_idx",
+                condition=Q(status="open"),
+            ),
+            models.Index(
+                fields=["due_at", "-priority", "created_at", "id"],
+                name="task_open_due_idx",
+                condition=Q(status="open"),
+            ),
+            models.Index(
+                fields=["-priority", "due_at", "created_at", "id"],
+                name="task_open_prio_idx",
+                condition=Q(status="open"),
+            ),
         ]
 
     def __str__(self):
