@@ -45,3 +45,20 @@ def setup_periodic_tasks(sender, **kwargs):
         sender.signature("tasks_inbox.sweep_notifications"),
         name="send lost task mails",
     )
+
+
+def load_sending():
+    """Import now what sending the first message would: the broker's transport and its
+    client library, the message and result classes (about 55 ms, paid otherwise by the
+    first request of each web process that starts work). Connects to nothing."""
+    import celery.canvas
+    import celery.events.dispatcher
+    import celery.result  # noqa: F401
+
+    app.backend  # noqa: B018 (each resolved here imports its classes)
+    app.events  # noqa: B018
+    connection = app.connection_for_write()
+    try:
+        connection.transport  # noqa: B018
+    finally:
+        connection.release()
