@@ -80,4 +80,6 @@ class TaskFilter(django_filters.FilterSet):
     def filter_queryset(self, queryset):
         params = dict(self.form.cleaned_data)
         params["snoozed"] = "1" if params.get("snoozed") else ""
-        return filter_tasks(queryset, params)
+        # As the inbox's lists: only "mine" holds snoozed tasks (a snooze is the holder's
+        # and ends when the task changes hands), so the queue and done skip the condition.
+        return filter_tasks(queryset, params, snoozable=params.get("scope") in (None, "", "mine"))
