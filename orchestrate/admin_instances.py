@@ -115,6 +115,15 @@ class MigrationForm(forms.Form):
         return value
 
 
+class VersionListFilter(admin.RelatedFieldListFilter):
+    """The versions to filter by, each named with its workflow's key, in one query (the
+    default reads the workflow of each version on its own)."""
+
+    def field_choices(self, field, request, model_admin):
+        versions = WorkflowVersion.objects.select_related("definition")
+        return [(v.pk, str(v)) for v in versions.order_by("definition__key", "number")]
+
+
 class InstanceAdmin(admin.ModelAdmin):
     list_display = [
         "id",
@@ -126,10 +135,14 @@ class InstanceAdmin(admin.ModelAdmin):
         "started_by",
         "started_at",
     ]
-    list_filter = ["status", "definition", "version", "started_at"]
+    list_filter = ["status", "definition", ("version", VersionListFilter), "started_at"]
     search_fields = ["business_key"]
     search_help_text = "Business key, or any text in the variables."
-    list_select_related = ["definition", "version", "started_by"]
+    # The version's name holds its workflow's key: joined, not read row by row.
+    list_select_related = ["definition", "version__definition", "started_by"]
+    # A filtered list shows "n of N" only if N is counted too: a second count of every
+    # instance (a million: 25-50 ms) on each page.
+    show_full_result_count = False
     readonly_fields = [
         "definition",
         "version",

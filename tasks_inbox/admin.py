@@ -129,6 +129,11 @@ class TaskAdmin(GuardedModelAdmin):
         "created_at",
     ]
     list_filter = ["status", "kind", "priority", "candidate_group"]
+    # Newest first by number, which follows creation: the primary key's index gives a
+    # page at once, where the model's order (`-created_at`) sorted every task (a
+    # million: 500 ms). Other orders are a click on a column.
+    ordering = ["-id"]
+    show_full_result_count = False  # no second count of every task for "n of N"
     search_fields = ["title", "description", "instance__business_key"]
     list_select_related = ["instance__definition", "assignee", "candidate_group"]
     fieldsets = [

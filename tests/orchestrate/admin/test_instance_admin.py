@@ -4,11 +4,13 @@ services (suspend, resume, change variables with a reason)."""
 import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from orchestrate.models import AuditEvent, AuditKind, InstanceStatus
 from orchestrate.services.instances import start_instance
-from tests.factories import edges, waiting_workflow, workflow
+from tests.factories import edges, version_from_spec, waiting_workflow, workflow
 
 pytestmark = pytest.mark.django_db
 
@@ -93,3 +95,21 @@ def test_moving_instances_shows_a_dry_run_then_moves(root_client, instances):
     assert {i.version_id for i in type(instances[0]).objects.all()} != {v2.pk}
     root_client.post(CHANGELIST, {**base, "mapping": '{"wait": "await_go"}', "apply": "1"})
     assert {i.version_id for i in type(instances[0]).objects.all()} == {v2.pk}
+
+
+def test_the_instance_list_costs_the_same_queries_for_2_or_12_instances(root_client, instances):
+    def shown():
+        with CaptureQueriesContext(connection) as queries:
+            response = root_client.get(CHANGELIST)
+        assert response.status_code == 200
+        return len(response.context["cl"].result_list), len(queries)
+
+    rows, few = shown()
+    spec = instances[0].version.definition.versions.get().to_spec()
+    version_from_spec(spec)  # a second version: one more choice in the version filter
+    for n in range(10):
+        start_instance(workflow_key="waiting", variables={"ref": f"R-{n}", "amount": 1})
+    more_rows, many = shown()
+    assert (rows, more_rows) == (2, 12)
+    assert many == few
+    assert "waiting v2" in root_client.get(CHANGELIST).content.decode()
