@@ -13,9 +13,11 @@ of them), 28 % are claimed by the other people and the rest (60 %) are decided.
 `--quick` loads 20,000 tasks for 500 people (2,000 for the hot user) and repeats less.
 
 Then it requests, as the hot user through Django's test client (the whole stack:
-middleware, session, templates), `/inbox/` (three sorts and the last page), `/inbox/queue/`,
-a task page, the list with a task open beside it, the API task and instance lists, and
-the task pane as htmx loads it, and
+middleware, session, templates), `/inbox/` (three sorts, the last page, a search and the
+workflow filter), `/inbox/queue/`, the navigation's counts, a task page, the list with a
+task open beside it, the API task and instance lists, and the task pane as htmx loads it;
+as a superuser (`bench-admin`, who sees everything) the queue of every open task in three
+sorts, the API's instance and queue lists, and the admin's instance and task lists; and
 `--repeat` task completions (POST, through the engine to the end of the instance); and
 prints one JSON line per page: p50/p95/max milliseconds and the statements of one request.
 `--explain` adds the `EXPLAIN ANALYZE` of the slowest statement of each page.
@@ -388,6 +390,9 @@ def main():
         ("/inbox/queue/?sort=due (a superuser)", "/inbox/queue/?sort=due"),
         ("/inbox/queue/?sort=priority (a superuser)", "/inbox/queue/?sort=priority"),
         ("/api/v1/instances/ (a superuser: every instance)", "/api/v1/instances/"),
+        ("/api/v1/tasks/?scope=queue (a superuser)", "/api/v1/tasks/?scope=queue"),
+        ("admin: instances (100 rows)", "/admin/orchestrate/instance/"),
+        ("admin: tasks (100 rows)", "/admin/tasks_inbox/task/"),
     ]:
         measure(everything, name, url, repeat, show_plan=args.explain)
     measure_completions(client, user, repeat, show_plan=args.explain)
