@@ -104,9 +104,15 @@ def test_the_search_finds_a_task_by_each_thing_a_row_shows(users):
     assert _found(bob, "po-778") == [desk.pk]  # business key, any case
     assert _found(bob, "xy") == [other.pk]  # a key too short for trigrams
     assert _found(bob, "expen") == [trip.pk]  # workflow name
-    assert _found(bob, f"#{trip.pk}") == [trip.pk]  # task number
-    assert desk.pk in _found(bob, str(desk.instance_id))  # instance number
     assert _found(bob, "nothing like it") == []
+    # A question's task has a number of its own and its request's instance number.
+    claim_task(trip.pk, actor=bob)
+    question = request_info(trip.pk, actor=bob, question="Which one?")
+    assert question.pk not in {desk.instance_id, trip.instance_id, other.instance_id}
+    asked = filter_tasks(inbox_for(alice), {"q": f"#{question.pk}"})
+    assert list(asked) == [question]  # task number
+    asked = filter_tasks(inbox_for(alice), {"q": str(trip.instance_id)})
+    assert list(asked) == [question]  # instance number
     # What the search finds stays within what the person may see.
     assert filter_tasks(queue_for(users["dave"]), {"q": "PO-7781"}).count() == 0
 
